@@ -1,0 +1,67 @@
+//! `crm-vec search QUERY`.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::Invocation;
+use crate::cli::SearchArgs;
+use crate::embed::Bm25;
+use crate::index::SearchFilter;
+use crate::output::format_amount;
+
+pub async fn run(ctx: &Invocation, args: SearchArgs) -> Result<ExitCode> {
+    let store = ctx.open_store()?;
+    let provider = ctx.provider()?;
+    let filter = SearchFilter {
+        stage: args.stage.clone(),
+        salesperson: args.salesperson.clone(),
+        team: args.team.clone(),
+        lead_type: args.lead_type.map(|t| t.as_str().to_string()),
+        min_revenue: args.min_revenue,
+        max_revenue: args.max_revenue,
+        include_archived: args.include_archived,
+    };
+    let hits = crate::sync::search::search(
+        &store,
+        provider.as_ref(),
+        &Bm25::new(),
+        &args.query,
+        filter,
+        args.limit as usize,
+    )
+    .await?;
+
+    if ctx.output.json {
+        let hits: Vec<_> = hits.iter().map(|hit| hit.to_json()).collect();
+        ctx.output
+            .json_value(&json!({"query": args.query, "hits": hits}))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if hits.is_empty() {
+        ctx.output.note("no leads match");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = ctx
+        .output
+        .table(&["id", "name", "customer", "stage", "revenue", "score"]);
+    for hit in &hits {
+        let revenue = hit
+            .payload
+            .get("expected_revenue")
+            .and_then(serde_json::Value::as_f64)
+            .map(format_amount)
+            .unwrap_or_default();
+        table.add_row(vec![
+            hit.id.to_string(),
+            hit.text("name"),
+            hit.text("partner"),
+            hit.text("stage"),
+            revenue,
+            format!("{:.3}", hit.score),
+        ]);
+    }
+    ctx.output.data(&table.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,104 @@
+//! The `crm-vec` binary: parse the command line, set up logging, run the command, render
+//! errors and map them to exit codes.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+use tracing_subscriber::EnvFilter;
+
+use crm_vec::cli::Cli;
+use crm_vec::commands::{self, Invocation};
+use crm_vec::output::Output;
+use crm_vec::settings::{Layers, Settings, SettingsError};
+
+fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    let output = Output::new(&cli.global);
+    init_logging(&cli.global, &output);
+
+    let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let settings = Layers::from_process(&cli.global, &matches, &dir)
+        .and_then(|layers| Settings::resolve(&layers));
+    let settings = match settings {
+        Ok(settings) => settings,
+        Err(err) => {
+            render_error(&anyhow::Error::new(err));
+            return ExitCode::from(2);
+        }
+    };
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: could not start the async runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let ctx = Invocation { settings, output };
+    match runtime.block_on(commands::run(cli.command, ctx)) {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            render_error(&err);
+            if err.downcast_ref::<SettingsError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+/// Logs go to stderr: warnings by default, `-v` debug, `-vv` trace, `--quiet` errors only;
+/// `RUST_LOG` overrides all of them.
+fn init_logging(args: &crm_vec::cli::GlobalArgs, output: &Output) {
+    // The index engine logs internal notices through `log` at warning level (for example
+    // about its memory-map support check); they mean nothing to users, so it gets errors only.
+    let level = match (args.quiet, args.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn,qdrant_edge=error",
+        (false, 1) => "warn,crm_vec=debug,qdrant_edge=error",
+        (false, _) => "info,crm_vec=trace,qdrant_edge=warn",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(output.color_stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// Prints an error once: `error:` with the outermost message, `caused by:` for each source
+/// that adds something, and a `hint:` when a known fix exists.
+fn render_error(err: &anyhow::Error) {
+    eprintln!("error: {err}");
+    let mut previous = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        // Wrapped errors often repeat their source in their own message.
+        if !previous.contains(&text) {
+            eprintln!("caused by: {text}");
+        }
+        previous = text;
+    }
+    if let Some(hint) = crm_vec::commands::hint_for(err) {
+        eprintln!("hint: {hint}");
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

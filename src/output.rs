@@ -1,0 +1,153 @@
+//! What reaches the terminal: the colour decision, tables, progress bars and the one-line
+//! messages on stderr. Data goes to stdout; everything else to stderr.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use comfy_table::{presets, ContentArrangement, Table};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::{ColorChoice, GlobalArgs};
+use crate::sync::Reporter;
+
+/// Output decisions of one invocation.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub json: bool,
+    pub quiet: bool,
+    /// Colour and styling on stdout (tables).
+    pub color_stdout: bool,
+    /// Colour on stderr (logs and messages).
+    pub color_stderr: bool,
+    /// Progress bars may be drawn on stderr.
+    pub progress: bool,
+}
+
+impl Output {
+    pub fn new(args: &GlobalArgs) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let decide = |is_terminal: bool| match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && !no_color,
+        };
+        let stderr_terminal = std::io::stderr().is_terminal();
+        Output {
+            json: args.json,
+            quiet: args.quiet,
+            color_stdout: decide(std::io::stdout().is_terminal()),
+            color_stderr: decide(stderr_terminal),
+            progress: stderr_terminal && !args.no_progress && !args.quiet,
+        }
+    }
+
+    /// A table styled for a terminal, or plain ASCII without colour when stdout is not one.
+    pub fn table(&self, header: &[&str]) -> Table {
+        let mut table = Table::new();
+        if self.color_stdout {
+            table.load_preset(presets::UTF8_FULL_CONDENSED);
+            table.set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            table.load_preset(presets::ASCII_MARKDOWN);
+            table.force_no_tty();
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+        table.set_header(header.iter().copied());
+        table
+    }
+
+    /// Prints a line of data on stdout.
+    pub fn data(&self, text: &str) -> std::io::Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{text}")?;
+        stdout.flush()
+    }
+
+    /// Prints a JSON document on stdout.
+    pub fn json_value(&self, value: &serde_json::Value) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_string());
+        self.data(&text)
+    }
+
+    /// Prints a message for people on stderr, unless `--quiet`.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// A progress reporter: a bar on a terminal, nothing otherwise.
+    pub fn reporter(&self, verb: &str) -> std::sync::Arc<dyn Reporter> {
+        if self.progress {
+            std::sync::Arc::new(BarReporter::new(verb))
+        } else {
+            std::sync::Arc::new(crate::sync::NoProgress)
+        }
+    }
+}
+
+/// A progress bar on stderr: leads done of total, rate and ETA.
+pub struct BarReporter {
+    bar: ProgressBar,
+}
+
+impl BarReporter {
+    fn new(verb: &str) -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let template = format!("{verb} {{bar:30}} {{pos}}/{{len}} leads, {{per_sec}}, ETA {{eta}}");
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(200));
+        BarReporter { bar }
+    }
+}
+
+impl Reporter for BarReporter {
+    fn start(&self, total: Option<u64>) {
+        if let Some(total) = total {
+            self.bar.set_length(total);
+        }
+    }
+
+    fn advance(&self, count: u64) {
+        self.bar.inc(count);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Formats an amount for a table: thousands separated, no decimals for whole numbers.
+pub fn format_amount(amount: f64) -> String {
+    let whole = amount.trunc() as i64;
+    let digits = whole.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let sign = if whole < 0 { "-" } else { "" };
+    let cents = (amount.fract().abs() * 100.0).round() as i64;
+    if cents == 0 {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{cents:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_grouped() {
+        assert_eq!(format_amount(0.0), "0");
+        assert_eq!(format_amount(24000.0), "24,000");
+        assert_eq!(format_amount(1234567.5), "1,234,567.50");
+        assert_eq!(format_amount(-999.0), "-999");
+    }
+}

@@ -1,0 +1,724 @@
+//! Resolved settings: a flag beats an environment variable, which beats a `.env` file in the
+//! working directory, which beats the default. Every value remembers where it came from, so
+//! the user can be told.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::GlobalArgs;
+use crate::embed::openai::OpenAiSettings;
+use crate::embed::voyage::VoyageSettings;
+use crate::embed::RetryPolicy;
+use crate::odoo::{OdooSettings, ProtocolChoice};
+use crate::secret::Secret;
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Flag,
+    Env,
+    DotEnv,
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Flag => "flag",
+            Source::Env => "environment",
+            Source::DotEnv => ".env",
+            Source::Default => "default",
+        })
+    }
+}
+
+/// The raw layers settings are resolved from.
+#[derive(Debug, Default, Clone)]
+pub struct Layers {
+    /// Values given as command-line flags, by environment variable name.
+    pub flags: HashMap<String, String>,
+    /// The process environment.
+    pub env: HashMap<String, String>,
+    /// The `.env` file, when there is one.
+    pub dotenv: HashMap<String, String>,
+}
+
+/// Errors in the settings themselves, before anything is contacted.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("missing required settings: {}", names.join(", "))]
+    Missing { names: Vec<String> },
+    #[error("invalid value for {name}: {message}")]
+    Invalid { name: String, message: String },
+    #[error("could not read {path}: {message}")]
+    DotEnv { path: String, message: String },
+}
+
+impl SettingsError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SettingsError::Missing { .. } => Some(
+                "set them in the environment or in a .env file in this directory \
+                 (see .env.example)"
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// Every variable crm-vec reads, with whether it is a secret. `config show` lists them in this
+/// order.
+pub const VARIABLES: &[(&str, bool)] = &[
+    ("ODOO_URL", false),
+    ("ODOO_DB", false),
+    ("ODOO_USERNAME", false),
+    ("ODOO_PASSWORD", true),
+    ("ODOO_PROTOCOL", false),
+    ("CRM_VEC_DATA_DIR", false),
+    ("COLLECTION", false),
+    ("EMBEDDINGS_PROVIDER", false),
+    ("VOYAGE_API_KEY", true),
+    ("VOYAGE_MODEL", false),
+    ("VOYAGE_DIMENSION", false),
+    ("VOYAGE_BASE_URL", false),
+    ("EMBEDDINGS_BASE_URL", false),
+    ("EMBEDDINGS_API_KEY", true),
+    ("EMBEDDINGS_MODEL", false),
+    ("EMBEDDINGS_DIMENSION", false),
+    ("CRM_VEC_ARCHIVED", false),
+    ("CRM_VEC_LOCK_TIMEOUT", false),
+];
+
+pub const DEFAULT_COLLECTION: &str = "odoo_crm_leads";
+pub const DEFAULT_VOYAGE_MODEL: &str = "voyage-4-lite";
+pub const DEFAULT_VOYAGE_DIMENSION: usize = 1024;
+pub const DEFAULT_VOYAGE_BASE_URL: &str = "https://api.voyageai.com/v1";
+
+/// What happens to archived (lost) leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchivePolicy {
+    /// Archived leads leave the index.
+    Remove,
+    /// Archived leads stay with `active: false`; searches hide them unless asked.
+    Keep,
+}
+
+/// The dense embedding provider, fully configured.
+#[derive(Debug, Clone)]
+pub enum EmbeddingSettings {
+    None,
+    Voyage(VoyageSettings),
+    OpenAi(OpenAiSettings),
+}
+
+/// One resolved value, as `config show` reports it.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub name: &'static str,
+    /// The value, masked for secrets; `None` when unset.
+    pub display: Option<String>,
+    pub source: Source,
+}
+
+/// The resolved settings of one invocation.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    values: HashMap<&'static str, (String, Source)>,
+    pub data_dir: PathBuf,
+    pub collection: String,
+    pub archived: ArchivePolicy,
+    pub lock_timeout: Duration,
+    pub embeddings: EmbeddingSettings,
+}
+
+impl Layers {
+    /// Reads the process environment and `.env` in `dir`, and the flags given on the command
+    /// line.
+    pub fn from_process(
+        args: &GlobalArgs,
+        matches: &clap::ArgMatches,
+        dir: &Path,
+    ) -> Result<Self, SettingsError> {
+        let mut layers = Layers::default();
+        for (name, _) in VARIABLES {
+            match std::env::var(name) {
+                Ok(value) => {
+                    layers.env.insert(name.to_string(), value);
+                }
+                Err(std::env::VarError::NotPresent) => {}
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(SettingsError::Invalid {
+                        name: name.to_string(),
+                        message: "the environment variable is not valid UTF-8".to_string(),
+                    })
+                }
+            }
+        }
+        layers.dotenv = read_dotenv(&dir.join(".env"))?;
+        layers.flags = flag_values(args, matches);
+        Ok(layers)
+    }
+
+    fn get(&self, name: &'static str) -> Option<(String, Source)> {
+        let found = self
+            .flags
+            .get(name)
+            .map(|v| (v.clone(), Source::Flag))
+            .or_else(|| self.env.get(name).map(|v| (v.clone(), Source::Env)))
+            .or_else(|| self.dotenv.get(name).map(|v| (v.clone(), Source::DotEnv)));
+        // An empty value counts as unset, as in most shells' `VAR= command` idiom.
+        found.filter(|(value, _)| !value.trim().is_empty())
+    }
+}
+
+/// Collects the values the user typed as flags, keyed by the variable they override.
+fn flag_values(args: &GlobalArgs, matches: &clap::ArgMatches) -> HashMap<String, String> {
+    let candidates: [(&str, &str, Option<String>); 9] = [
+        ("odoo_url", "ODOO_URL", args.odoo_url.clone()),
+        ("odoo_db", "ODOO_DB", args.odoo_db.clone()),
+        ("odoo_username", "ODOO_USERNAME", args.odoo_username.clone()),
+        ("odoo_protocol", "ODOO_PROTOCOL", args.odoo_protocol.clone()),
+        (
+            "data_dir",
+            "CRM_VEC_DATA_DIR",
+            args.data_dir.as_ref().map(|p| p.display().to_string()),
+        ),
+        ("collection", "COLLECTION", args.collection.clone()),
+        (
+            "embeddings_provider",
+            "EMBEDDINGS_PROVIDER",
+            args.embeddings_provider.clone(),
+        ),
+        ("archived", "CRM_VEC_ARCHIVED", args.archived.clone()),
+        (
+            "lock_timeout",
+            "CRM_VEC_LOCK_TIMEOUT",
+            args.lock_timeout.clone(),
+        ),
+    ];
+    let mut flags = HashMap::new();
+    for (id, name, value) in candidates {
+        let typed = matches!(
+            find_value_source(matches, id),
+            Some(clap::parser::ValueSource::CommandLine)
+        );
+        if let (true, Some(value)) = (typed, value) {
+            flags.insert(name.to_string(), value);
+        }
+    }
+    flags
+}
+
+/// Finds where clap took an argument's value from, looking into the subcommand too, since
+/// global flags may be typed after it.
+fn find_value_source(matches: &clap::ArgMatches, id: &str) -> Option<clap::parser::ValueSource> {
+    let own = matches.value_source(id);
+    let sub = matches
+        .subcommand()
+        .and_then(|(_, sub)| find_value_source(sub, id));
+    match (own, sub) {
+        (Some(clap::parser::ValueSource::CommandLine), _) => own,
+        (_, Some(clap::parser::ValueSource::CommandLine)) => sub,
+        _ => own.or(sub),
+    }
+}
+
+/// Reads a `.env` file; a missing file is an empty layer, a malformed one an error.
+pub fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, SettingsError> {
+    let iter = match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter,
+        Err(dotenvy::Error::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(HashMap::new())
+        }
+        Err(err) => {
+            return Err(SettingsError::DotEnv {
+                path: path.display().to_string(),
+                message: err.to_string(),
+            })
+        }
+    };
+    let mut values = HashMap::new();
+    for item in iter {
+        let (key, value) = item.map_err(|err| SettingsError::DotEnv {
+            path: path.display().to_string(),
+            message: err.to_string(),
+        })?;
+        values.insert(key, value);
+    }
+    Ok(values)
+}
+
+impl Settings {
+    /// Resolves every setting from the layers and checks the values that do not depend on
+    /// the command. Values needed only by some commands are checked by their accessors.
+    pub fn resolve(layers: &Layers) -> Result<Self, SettingsError> {
+        let mut values = HashMap::new();
+        for (name, _) in VARIABLES {
+            if let Some(found) = layers.get(name) {
+                values.insert(*name, found);
+            }
+        }
+        let mut settings = Settings {
+            values,
+            data_dir: PathBuf::new(),
+            collection: String::new(),
+            archived: ArchivePolicy::Remove,
+            lock_timeout: Duration::ZERO,
+            embeddings: EmbeddingSettings::None,
+        };
+        settings.data_dir = match settings.value("CRM_VEC_DATA_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => default_data_dir(&layers.env)?,
+        };
+        settings.collection = settings
+            .value("COLLECTION")
+            .unwrap_or(DEFAULT_COLLECTION)
+            .to_string();
+        validate_collection(&settings.collection)?;
+        settings.archived = match settings.value("CRM_VEC_ARCHIVED") {
+            None | Some("remove") => ArchivePolicy::Remove,
+            Some("keep") => ArchivePolicy::Keep,
+            Some(other) => return Err(invalid("CRM_VEC_ARCHIVED", other, "remove or keep")),
+        };
+        settings.lock_timeout = match settings.value("CRM_VEC_LOCK_TIMEOUT") {
+            None => Duration::ZERO,
+            Some(text) => parse_seconds("CRM_VEC_LOCK_TIMEOUT", text)?,
+        };
+        settings.embeddings = settings.resolve_embeddings()?;
+        Ok(settings)
+    }
+
+    /// The value of a variable after precedence, if set.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(|(value, _)| value.as_str())
+    }
+
+    /// Where a variable's value came from.
+    pub fn source(&self, name: &str) -> Source {
+        self.values
+            .get(name)
+            .map(|(_, source)| *source)
+            .unwrap_or(Source::Default)
+    }
+
+    /// Every variable with its value (secrets masked) and source, for `config show`.
+    pub fn report(&self) -> Vec<Resolved> {
+        VARIABLES
+            .iter()
+            .map(|(name, secret)| {
+                let display = match (self.value(name), secret) {
+                    (Some(_), true) => Some("****".to_string()),
+                    (Some(value), false) => Some(value.to_string()),
+                    (None, _) => self.default_display(name),
+                };
+                Resolved {
+                    name,
+                    display,
+                    source: self.source(name),
+                }
+            })
+            .collect()
+    }
+
+    fn default_display(&self, name: &str) -> Option<String> {
+        match name {
+            "ODOO_PROTOCOL" => Some("auto".to_string()),
+            "CRM_VEC_DATA_DIR" => Some(self.data_dir.display().to_string()),
+            "COLLECTION" => Some(DEFAULT_COLLECTION.to_string()),
+            "EMBEDDINGS_PROVIDER" => Some(self.provider_name().to_string()),
+            "VOYAGE_MODEL" => Some(DEFAULT_VOYAGE_MODEL.to_string()),
+            "VOYAGE_DIMENSION" => Some(DEFAULT_VOYAGE_DIMENSION.to_string()),
+            "VOYAGE_BASE_URL" => Some(DEFAULT_VOYAGE_BASE_URL.to_string()),
+            "CRM_VEC_ARCHIVED" => Some("remove".to_string()),
+            "CRM_VEC_LOCK_TIMEOUT" => Some("0".to_string()),
+            _ => None,
+        }
+    }
+
+    /// `voyage`, `openai` or `none`.
+    pub fn provider_name(&self) -> &'static str {
+        match self.embeddings {
+            EmbeddingSettings::None => "none",
+            EmbeddingSettings::Voyage(_) => "voyage",
+            EmbeddingSettings::OpenAi(_) => "openai",
+        }
+    }
+
+    /// The Odoo connection settings, or one error that lists every missing variable.
+    pub fn odoo(&self) -> Result<OdooSettings, SettingsError> {
+        let required = ["ODOO_URL", "ODOO_DB", "ODOO_USERNAME", "ODOO_PASSWORD"];
+        let missing: Vec<String> = required
+            .iter()
+            .filter(|name| self.value(name).is_none())
+            .map(|name| name.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(SettingsError::Missing { names: missing });
+        }
+        let url = self
+            .value("ODOO_URL")
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        validate_http_url("ODOO_URL", &url)?;
+        let protocol = match self.value("ODOO_PROTOCOL") {
+            None | Some("auto") => ProtocolChoice::Auto,
+            Some("jsonrpc") => ProtocolChoice::JsonRpc,
+            Some("json2") => ProtocolChoice::Json2,
+            Some(other) => return Err(invalid("ODOO_PROTOCOL", other, "auto, jsonrpc or json2")),
+        };
+        Ok(OdooSettings {
+            url: url.trim_end_matches('/').to_string(),
+            database: self.value("ODOO_DB").unwrap_or_default().to_string(),
+            username: self.value("ODOO_USERNAME").unwrap_or_default().to_string(),
+            password: Secret::new(self.value("ODOO_PASSWORD").unwrap_or_default()),
+            protocol,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(500),
+        })
+    }
+
+    /// The Odoo URL if set, for display even when other Odoo settings are missing.
+    pub fn odoo_url(&self) -> Option<&str> {
+        self.value("ODOO_URL")
+    }
+
+    fn resolve_embeddings(&self) -> Result<EmbeddingSettings, SettingsError> {
+        let provider = match self.value("EMBEDDINGS_PROVIDER") {
+            Some(name) => name.to_ascii_lowercase(),
+            None if self.value("VOYAGE_API_KEY").is_some() => "voyage".to_string(),
+            None => "none".to_string(),
+        };
+        match provider.as_str() {
+            "none" => Ok(EmbeddingSettings::None),
+            "voyage" => self.voyage().map(EmbeddingSettings::Voyage),
+            "openai" => self.openai().map(EmbeddingSettings::OpenAi),
+            other => Err(invalid(
+                "EMBEDDINGS_PROVIDER",
+                other,
+                "voyage, openai or none",
+            )),
+        }
+    }
+
+    fn voyage(&self) -> Result<VoyageSettings, SettingsError> {
+        let api_key = self
+            .value("VOYAGE_API_KEY")
+            .ok_or_else(|| SettingsError::Missing {
+                names: vec!["VOYAGE_API_KEY".to_string()],
+            })?;
+        let dimension = match self.value("VOYAGE_DIMENSION") {
+            None => DEFAULT_VOYAGE_DIMENSION,
+            Some(text) => parse_dimension("VOYAGE_DIMENSION", text)?,
+        };
+        let base_url = self
+            .value("VOYAGE_BASE_URL")
+            .unwrap_or(DEFAULT_VOYAGE_BASE_URL)
+            .trim_end_matches('/')
+            .to_string();
+        validate_http_url("VOYAGE_BASE_URL", &base_url)?;
+        Ok(VoyageSettings {
+            api_key: Secret::new(api_key),
+            model: self
+                .value("VOYAGE_MODEL")
+                .unwrap_or(DEFAULT_VOYAGE_MODEL)
+                .to_string(),
+            dimension,
+            base_url,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    fn openai(&self) -> Result<OpenAiSettings, SettingsError> {
+        let missing: Vec<String> = ["EMBEDDINGS_BASE_URL", "EMBEDDINGS_MODEL"]
+            .iter()
+            .filter(|name| self.value(name).is_none())
+            .map(|name| name.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(SettingsError::Missing { names: missing });
+        }
+        let base_url = self
+            .value("EMBEDDINGS_BASE_URL")
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_string();
+        validate_http_url("EMBEDDINGS_BASE_URL", &base_url)?;
+        let dimension = self
+            .value("EMBEDDINGS_DIMENSION")
+            .map(|text| parse_dimension("EMBEDDINGS_DIMENSION", text))
+            .transpose()?;
+        Ok(OpenAiSettings {
+            base_url,
+            api_key: self.value("EMBEDDINGS_API_KEY").map(Secret::new),
+            model: self
+                .value("EMBEDDINGS_MODEL")
+                .unwrap_or_default()
+                .to_string(),
+            dimension,
+            retry: RetryPolicy::default(),
+        })
+    }
+}
+
+fn invalid(name: &str, value: &str, expected: &str) -> SettingsError {
+    SettingsError::Invalid {
+        name: name.to_string(),
+        message: format!("'{}' is not one of {expected}", shorten(value)),
+    }
+}
+
+/// Cuts a user-supplied value for display in an error message.
+fn shorten(value: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    if value.chars().count() <= MAX_CHARS {
+        value.to_string()
+    } else {
+        let head: String = value.chars().take(MAX_CHARS).collect();
+        format!("{head}…")
+    }
+}
+
+fn parse_seconds(name: &str, text: &str) -> Result<Duration, SettingsError> {
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && (0.0..=86_400.0).contains(&seconds) => {
+            Ok(Duration::from_secs_f64(seconds))
+        }
+        _ => Err(SettingsError::Invalid {
+            name: name.to_string(),
+            message: format!(
+                "'{}' is not a number of seconds from 0 to 86400",
+                shorten(text)
+            ),
+        }),
+    }
+}
+
+fn parse_dimension(name: &str, text: &str) -> Result<usize, SettingsError> {
+    match text.trim().parse::<usize>() {
+        Ok(dimension) if (1..=65_536).contains(&dimension) => Ok(dimension),
+        _ => Err(SettingsError::Invalid {
+            name: name.to_string(),
+            message: format!("'{}' is not a vector dimension (1 to 65536)", shorten(text)),
+        }),
+    }
+}
+
+fn validate_http_url(name: &str, url: &str) -> Result<(), SettingsError> {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty() && !rest.starts_with('/') && !url.contains(char::is_whitespace) =>
+        {
+            Ok(())
+        }
+        _ => Err(SettingsError::Invalid {
+            name: name.to_string(),
+            message: format!(
+                "'{}' is not an http:// or https:// URL",
+                crate::secret::redact_url(&shorten(url))
+            ),
+        }),
+    }
+}
+
+/// Collection names become directory names and Qdrant collection names, so they are kept to a
+/// portable alphabet.
+fn validate_collection(name: &str) -> Result<(), SettingsError> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid {
+        Ok(())
+    } else {
+        Err(SettingsError::Invalid {
+            name: "COLLECTION".to_string(),
+            message: format!(
+                "'{}' must be 1 to 64 letters, digits, '_' or '-'",
+                shorten(name)
+            ),
+        })
+    }
+}
+
+/// The platform data directory: `$XDG_DATA_HOME/crm-vec`, else `~/.local/share/crm-vec`
+/// (`~/Library/Application Support/crm-vec` on macOS).
+fn default_data_dir(env: &HashMap<String, String>) -> Result<PathBuf, SettingsError> {
+    if let Some(dir) = env.get("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join("crm-vec"));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| SettingsError::Missing {
+            names: vec!["CRM_VEC_DATA_DIR (HOME is not set)".to_string()],
+        })?;
+    let base = if cfg!(target_os = "macos") {
+        PathBuf::from(home).join("Library/Application Support")
+    } else {
+        PathBuf::from(home).join(".local/share")
+    };
+    Ok(base.join("crm-vec"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layers(flags: &[(&str, &str)], env: &[(&str, &str)], dotenv: &[(&str, &str)]) -> Layers {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<HashMap<_, _>>()
+        };
+        let mut env = map(env);
+        env.entry("XDG_DATA_HOME".to_string())
+            .or_insert_with(|| "/tmp/xdg".to_string());
+        Layers {
+            flags: map(flags),
+            env,
+            dotenv: map(dotenv),
+        }
+    }
+
+    #[test]
+    fn flag_beats_env() {
+        let settings = Settings::resolve(&layers(
+            &[("COLLECTION", "from_flag")],
+            &[("COLLECTION", "from_env")],
+            &[("COLLECTION", "from_dotenv")],
+        ))
+        .unwrap();
+        assert_eq!(settings.collection, "from_flag");
+        assert_eq!(settings.source("COLLECTION"), Source::Flag);
+    }
+
+    #[test]
+    fn env_beats_dotenv() {
+        let settings = Settings::resolve(&layers(
+            &[],
+            &[("COLLECTION", "from_env")],
+            &[("COLLECTION", "from_dotenv")],
+        ))
+        .unwrap();
+        assert_eq!(settings.collection, "from_env");
+        assert_eq!(settings.source("COLLECTION"), Source::Env);
+    }
+
+    #[test]
+    fn dotenv_beats_default() {
+        let settings =
+            Settings::resolve(&layers(&[], &[], &[("COLLECTION", "from_dotenv")])).unwrap();
+        assert_eq!(settings.collection, "from_dotenv");
+        assert_eq!(settings.source("COLLECTION"), Source::DotEnv);
+    }
+
+    #[test]
+    fn default_applies_last() {
+        let settings = Settings::resolve(&layers(&[], &[], &[])).unwrap();
+        assert_eq!(settings.collection, DEFAULT_COLLECTION);
+        assert_eq!(settings.source("COLLECTION"), Source::Default);
+        assert_eq!(settings.data_dir, PathBuf::from("/tmp/xdg/crm-vec"));
+        assert_eq!(settings.archived, ArchivePolicy::Remove);
+        assert_eq!(settings.provider_name(), "none");
+    }
+
+    #[test]
+    fn missing_odoo_settings_listed_together() {
+        let settings = Settings::resolve(&layers(&[], &[("ODOO_DB", "crm")], &[])).unwrap();
+        let err = settings.odoo().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing required settings: ODOO_URL, ODOO_USERNAME, ODOO_PASSWORD"
+        );
+    }
+
+    #[test]
+    fn empty_value_counts_as_unset() {
+        let settings = Settings::resolve(&layers(&[], &[("COLLECTION", "")], &[])).unwrap();
+        assert_eq!(settings.collection, DEFAULT_COLLECTION);
+    }
+
+    #[test]
+    fn voyage_key_selects_voyage() {
+        let settings =
+            Settings::resolve(&layers(&[], &[], &[("VOYAGE_API_KEY", "pa-secret")])).unwrap();
+        assert_eq!(settings.provider_name(), "voyage");
+        let EmbeddingSettings::Voyage(voyage) = &settings.embeddings else {
+            panic!("expected voyage settings");
+        };
+        assert_eq!(voyage.model, DEFAULT_VOYAGE_MODEL);
+        assert_eq!(voyage.dimension, DEFAULT_VOYAGE_DIMENSION);
+    }
+
+    #[test]
+    fn voyage_without_key_is_missing() {
+        let err =
+            Settings::resolve(&layers(&[], &[("EMBEDDINGS_PROVIDER", "voyage")], &[])).unwrap_err();
+        assert_eq!(err.to_string(), "missing required settings: VOYAGE_API_KEY");
+    }
+
+    #[test]
+    fn invalid_values_are_rejected() {
+        let cases = [
+            ("CRM_VEC_ARCHIVED", "sometimes"),
+            ("EMBEDDINGS_PROVIDER", "cohere"),
+            ("COLLECTION", "../etc"),
+            ("CRM_VEC_LOCK_TIMEOUT", "-1"),
+            ("VOYAGE_DIMENSION", "0"),
+        ];
+        for (name, value) in cases {
+            let mut env = vec![(name, value)];
+            if name == "VOYAGE_DIMENSION" {
+                env.push(("VOYAGE_API_KEY", "k"));
+            }
+            let result = Settings::resolve(&layers(&[], &env, &[]));
+            assert!(result.is_err(), "{name}={value} was accepted");
+        }
+    }
+
+    #[test]
+    fn odoo_url_must_be_http() {
+        let env = [
+            ("ODOO_URL", "odoo.example.com"),
+            ("ODOO_DB", "crm"),
+            ("ODOO_USERNAME", "admin"),
+            ("ODOO_PASSWORD", "pw"),
+        ];
+        let settings = Settings::resolve(&layers(&[], &env, &[])).unwrap();
+        let err = settings.odoo().unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("is not an http:// or https:// URL"));
+    }
+
+    #[test]
+    fn report_masks_secrets() {
+        let env = [("ODOO_PASSWORD", "hunter2"), ("VOYAGE_API_KEY", "pa-key")];
+        let settings = Settings::resolve(&layers(&[], &env, &[])).unwrap();
+        let report = format!("{:?}", settings.report());
+        assert!(!report.contains("hunter2"));
+        assert!(!report.contains("pa-key"));
+    }
+
+    #[test]
+    fn dotenv_file_missing_is_empty_and_malformed_is_error() {
+        let dir = std::env::temp_dir().join(format!("crm-vec-dotenv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(read_dotenv(&dir.join("absent.env")).unwrap().is_empty());
+        let path = dir.join("bad.env");
+        std::fs::write(&path, "ODOO_URL=http://x\nthis is not a line\n").unwrap();
+        assert!(read_dotenv(&path).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

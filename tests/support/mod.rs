@@ -1,0 +1,7 @@
+//! Stand-ins for the servers crm-vec talks to: Odoo (`odoo`) and the embedding APIs (`embed`).
+//! Each test binary uses a subset of their API.
+#![allow(dead_code)]
+
+pub mod embed;
+pub mod harness;
+pub mod odoo;
