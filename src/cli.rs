@@ -155,6 +155,14 @@ pub enum Command {
     /// removed from the index.
     SyncRecord(IdsArgs),
 
+    /// Sync everything written in Odoo since the last run, and remove deleted leads
+    ///
+    /// Reads leads by (write_date, id) from the stored checkpoint, starting an overlap window
+    /// behind it to catch transactions that committed late, then compares the ids in Odoo and
+    /// in the index: points whose lead is gone are pruned and missing leads are synced. Only
+    /// texts that changed are embedded. This is what cron runs every few minutes.
+    SyncNew(SyncNewArgs),
+
     /// Remove leads from the index
     Delete(IdsArgs),
 
@@ -234,7 +242,121 @@ impl LeadType {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
+pub struct SyncNewArgs {
+    /// Scan from this UTC time ("YYYY-MM-DD HH:MM:SS") instead of the checkpoint, for this run
+    #[arg(long, value_name = "TIME", value_parser = crate::sync::incremental::parse_since)]
+    pub since: Option<String>,
+
+    /// Print what would change and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Skip the comparison of ids in Odoo and in the index (for very large databases)
+    #[arg(long)]
+    pub no_prune: bool,
+
+    /// Re-read the payload of every indexed lead and update what drifted, without embedding
+    #[arg(long)]
+    pub refresh_payload: bool,
+
+    /// Seconds re-read behind the checkpoint, for transactions that committed late
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub overlap: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Compare every id in Odoo with the index, to count missing and orphaned points
+    #[arg(long)]
+    pub deep: bool,
+
+    /// Exit 1 when the backlog is older than --max-lag or drift is found (for health checks)
+    #[arg(long)]
+    pub check: bool,
+
+    /// With --check: the oldest unsynced change allowed, in minutes
+    #[arg(long, value_name = "MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=525_600))]
+    pub max_lag: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Serve only the search and status tools, so the assistant cannot change the index
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Also run the webhook listener on this address, in the same process
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; HOST in the environment [default: 127.0.0.1]
+    #[arg(long, value_name = "ADDR")]
+    pub host: Option<String>,
+
+    /// Port to listen on, 0 for any free port; PORT in the environment [default: 3000]
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Listen on a non-loopback address even without WEBHOOK_SECRET
+    #[arg(long)]
+    pub allow_unauthenticated: bool,
+
+    /// How long a ?wait=true request waits for its result (e.g. 10s, 500ms)
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub wait_timeout: std::time::Duration,
+
+    /// How long an event waits before the lead is read from Odoo, so that Odoo's transaction
+    /// has committed and a burst of webhooks becomes one sync
+    #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
+    pub settle_delay: std::time::Duration,
+
+    /// How often an incremental sync catches changes no webhook delivered; 0 turns it off
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_duration)]
+    pub reconcile_every: std::time::Duration,
+
+    /// How long a lead that Odoo does not return yet is retried before it counts as gone
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration, hide = true)]
+    pub not_found_window: std::time::Duration,
+
+    /// First delay of the retries after a failure; each retry waits about twice as long
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_duration, hide = true)]
+    pub retry_base: std::time::Duration,
+
+    /// Attempts before an event is marked failed
+    #[arg(long, default_value_t = 8, value_name = "COUNT", hide = true)]
+    pub max_attempts: u32,
+}
+
+/// Parses a duration: a number with `ms`, `s`, `m` or `h`, or a bare number of seconds.
+pub fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
+    let text = value.trim();
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Err(format!(
+                "'{value}' is not a duration (such as 500ms, 2s or 10m)"
+            ))
+        }
+    };
+    match number.parse::<f64>() {
+        Ok(amount) if amount.is_finite() && amount >= 0.0 => {
+            Ok(std::time::Duration::from_secs_f64(amount * scale))
+        }
+        _ => Err(format!(
+            "'{value}' is not a duration (such as 500ms, 2s or 10m)"
+        )),
+    }
+}
 
 /// Parses a lead id: a positive integer.
 pub fn parse_lead_id(value: &str) -> Result<u64, String> {

@@ -90,6 +90,7 @@ pub const VARIABLES: &[(&str, bool)] = &[
     ("EMBEDDINGS_DIMENSION", false),
     ("CRM_VEC_ARCHIVED", false),
     ("CRM_VEC_LOCK_TIMEOUT", false),
+    ("CRM_VEC_PAGE_SIZE", false),
 ];
 
 pub const DEFAULT_COLLECTION: &str = "odoo_crm_leads";
@@ -334,6 +335,7 @@ impl Settings {
             "VOYAGE_BASE_URL" => Some(DEFAULT_VOYAGE_BASE_URL.to_string()),
             "CRM_VEC_ARCHIVED" => Some("remove".to_string()),
             "CRM_VEC_LOCK_TIMEOUT" => Some("0".to_string()),
+            "CRM_VEC_PAGE_SIZE" => Some(crate::sync::DEFAULT_PAGE_SIZE.to_string()),
             _ => None,
         }
     }
@@ -344,6 +346,20 @@ impl Settings {
             EmbeddingSettings::None => "none",
             EmbeddingSettings::Voyage(_) => "voyage",
             EmbeddingSettings::OpenAi(_) => "openai",
+        }
+    }
+
+    /// Leads read from Odoo per request (`CRM_VEC_PAGE_SIZE`, 1 to 5,000).
+    pub fn page_size(&self) -> Result<usize, SettingsError> {
+        match self.value("CRM_VEC_PAGE_SIZE") {
+            None => Ok(crate::sync::DEFAULT_PAGE_SIZE),
+            Some(text) => match text.trim().parse::<usize>() {
+                Ok(size) if (1..=5_000).contains(&size) => Ok(size),
+                _ => Err(SettingsError::Invalid {
+                    name: "CRM_VEC_PAGE_SIZE".to_string(),
+                    message: format!("'{}' is not a page size from 1 to 5000", shorten(text)),
+                }),
+            },
         }
     }
 

@@ -4,7 +4,8 @@
 mod delete;
 mod full_rebuild;
 mod search;
-mod status;
+pub mod status;
+mod sync_new;
 mod sync_record;
 
 use std::process::ExitCode;
@@ -20,7 +21,7 @@ use crate::index::embedded::EmbeddedStore;
 use crate::odoo::OdooClient;
 use crate::output::Output;
 use crate::settings::{EmbeddingSettings, Settings};
-use crate::sync::{Reporter, SyncContext, DEFAULT_EMBED_CONCURRENCY, DEFAULT_PAGE_SIZE};
+use crate::sync::{Reporter, SyncContext, DEFAULT_EMBED_CONCURRENCY};
 
 /// What every command gets: the resolved settings and the output decisions.
 pub struct Invocation {
@@ -33,6 +34,7 @@ pub async fn run(command: Command, ctx: Invocation) -> Result<ExitCode> {
     match command {
         Command::FullRebuild(args) => full_rebuild::run(&ctx, args).await,
         Command::SyncRecord(args) => sync_record::run(&ctx, args).await,
+        Command::SyncNew(args) => sync_new::run(&ctx, args).await,
         Command::Delete(args) => delete::run(&ctx, args).await,
         Command::Search(args) => search::run(&ctx, args).await,
         Command::Status(args) => status::run(&ctx, args).await,
@@ -85,7 +87,7 @@ impl Invocation {
             store,
             archived: self.settings.archived,
             reporter,
-            page_size: DEFAULT_PAGE_SIZE,
+            page_size: self.settings.page_size()?,
             embed_concurrency: DEFAULT_EMBED_CONCURRENCY,
         })
     }
@@ -153,5 +155,10 @@ pub fn hint_for(err: &anyhow::Error) -> Option<String> {
             return None;
         }
     }
+    None
+}
+
+/// The webhook queue of a listener that owns the index, when one runs; `None` otherwise.
+pub async fn queue_status(_ctx: &Invocation) -> Option<serde_json::Value> {
     None
 }

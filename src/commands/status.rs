@@ -8,29 +8,198 @@ use serde_json::{json, Value};
 use super::Invocation;
 use crate::cli::StatusArgs;
 use crate::index::{IndexStore, VectorIndex};
+use crate::odoo::OdooClient;
 use crate::secret::redact_url;
+use crate::sync::incremental::{drift, expected_ids};
+use crate::sync::state::Checkpoint;
+use crate::sync::{check_layout, parse_odoo_datetime};
 
-pub async fn run(ctx: &Invocation, _args: StatusArgs) -> Result<ExitCode> {
-    let odoo = odoo_status(ctx).await;
+pub async fn run(ctx: &Invocation, args: StatusArgs) -> Result<ExitCode> {
     let store = ctx.open_store()?;
-    let index = index_status(&store).await?;
-    let state = store.load_state().await?;
-    let sync = json!({
-        "checkpoint": state.checkpoint,
-        "last_full_rebuild": state.last_full_rebuild,
-        "last_sync_new": state.last_sync_new,
-    });
-    let report = json!({"odoo": odoo, "index": index, "sync": sync});
+    let report = report_with(ctx, &store, args.deep, args.max_lag * 60).await?;
 
     if ctx.output.json {
         ctx.output.json_value(&report)?;
     } else {
         print_table(ctx, &report)?;
     }
+    let problems = report["problems"].as_array().map(Vec::len).unwrap_or(0);
+    if args.check && problems > 0 {
+        for problem in report["problems"].as_array().into_iter().flatten() {
+            tracing::error!("{}", problem.as_str().unwrap_or_default());
+        }
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn odoo_status(ctx: &Invocation) -> Value {
+/// Default for the age of the oldest unsynced change that counts as a problem, in seconds.
+pub const DEFAULT_MAX_LAG_S: u64 = 30 * 60;
+
+/// Builds the `status --json` document from an open store, without the full id comparison.
+pub async fn report<S: IndexStore>(ctx: &Invocation, store: &S) -> Result<Value> {
+    report_with(ctx, store, false, DEFAULT_MAX_LAG_S).await
+}
+
+/// Builds the `status --json` document. With `deep`, every id in Odoo is compared with the
+/// index to count missing and orphaned points. `problems` lists what `--check` fails on.
+pub async fn report_with<S: IndexStore>(
+    ctx: &Invocation,
+    store: &S,
+    deep: bool,
+    max_lag_s: u64,
+) -> Result<Value> {
+    let (odoo, client) = odoo_status(ctx).await;
+    let live = store.open_live().await?;
+    let index = index_status(store, live.as_ref()).await?;
+    let state = store.load_state().await?;
+    let mut problems: Vec<String> = Vec::new();
+
+    let mut sync = json!({
+        "checkpoint": state.checkpoint,
+        "checkpoint_age_s": state.checkpoint.as_ref().and_then(|c| age_s(&c.write_date)),
+        "backlog": null,
+        "backlog_age_s": null,
+        "missing": null,
+        "orphaned": null,
+        "last_full_rebuild": state.last_full_rebuild,
+        "last_sync_new": state.last_sync_new,
+    });
+    match &client {
+        Some(client) => {
+            if let Err(err) = backlog(client, state.checkpoint.as_ref(), &mut sync).await {
+                problems.push(format!("could not measure the backlog: {err:#}"));
+            }
+            if deep {
+                deep_compare(ctx, client, live.as_ref(), &mut sync, &mut problems).await;
+            }
+        }
+        None => problems.push("Odoo is not reachable".to_string()),
+    }
+    if let Some(age) = sync["backlog_age_s"].as_u64() {
+        if age > max_lag_s {
+            problems.push(format!(
+                "the oldest unsynced change is {age} s old, more than the {max_lag_s} s allowed;                  run `crm-vec sync-new`"
+            ));
+        }
+    }
+    if live.is_none() {
+        problems.push("no index has been built yet; run `crm-vec full-rebuild`".to_string());
+    }
+    let embedding = embedding_status(ctx, live.as_ref());
+    if let Some(message) = embedding["mismatch"].as_str() {
+        problems.push(message.to_string());
+    }
+    if let Some(queue) = crate::commands::queue_status(ctx).await {
+        sync["queue"] = queue;
+    }
+    Ok(json!({
+        "odoo": odoo,
+        "index": index,
+        "embedding": embedding,
+        "sync": sync,
+        "problems": problems,
+    }))
+}
+
+/// Counts the leads written after the checkpoint and the age of the oldest of them.
+async fn backlog(
+    client: &OdooClient,
+    checkpoint: Option<&Checkpoint>,
+    sync: &mut Value,
+) -> Result<()> {
+    let domain = match checkpoint {
+        Some(checkpoint) => json!([
+            "|",
+            ["write_date", ">", checkpoint.write_date],
+            "&",
+            ["write_date", "=", checkpoint.write_date],
+            ["id", ">", checkpoint.id]
+        ]),
+        None => json!([]),
+    };
+    let count = client.search_count("crm.lead", domain.clone()).await?;
+    sync["backlog"] = json!(count);
+    if count > 0 {
+        let fields = vec!["id".to_string(), "write_date".to_string()];
+        let oldest = client
+            .search_read(
+                "crm.lead",
+                domain,
+                &fields,
+                Some("write_date asc, id asc"),
+                Some(1),
+                0,
+            )
+            .await?;
+        let age = oldest
+            .first()
+            .and_then(|record| record.get("write_date"))
+            .and_then(Value::as_str)
+            .and_then(age_s);
+        sync["backlog_age_s"] = json!(age);
+    }
+    Ok(())
+}
+
+async fn deep_compare<I: VectorIndex>(
+    ctx: &Invocation,
+    client: &OdooClient,
+    live: Option<&I>,
+    sync: &mut Value,
+    problems: &mut Vec<String>,
+) {
+    let result = match live {
+        Some(index) => drift(client, index, ctx.settings.archived).await,
+        None => expected_ids(client, ctx.settings.archived)
+            .await
+            .map(|ids| (ids.into_iter().collect(), Vec::new())),
+    };
+    match result {
+        Ok((missing, orphaned)) => {
+            if !missing.is_empty() || !orphaned.is_empty() {
+                problems.push(format!(
+                    "{} leads are missing from the index and {} points are orphaned; run \
+                     `crm-vec sync-new`",
+                    missing.len(),
+                    orphaned.len()
+                ));
+            }
+            sync["missing"] = json!(missing.len());
+            sync["orphaned"] = json!(orphaned.len());
+        }
+        Err(err) => problems.push(format!("could not compare ids: {err:#}")),
+    }
+}
+
+/// The embedding model and dimension configured, and whether the index matches them.
+fn embedding_status<I: VectorIndex>(ctx: &Invocation, live: Option<&I>) -> Value {
+    let provider = ctx.provider().ok().flatten();
+    let mut status = json!({
+        "provider": ctx.settings.provider_name(),
+        "model": provider.as_ref().map(|p| p.model().to_string()),
+        "dimension": provider.as_ref().and_then(|p| p.dimension()),
+        "mismatch": null,
+    });
+    if let Some(index) = live {
+        if let Err(message) = check_layout(&index.layout(), provider.as_ref()) {
+            status["mismatch"] = json!(format!("{message}; run `crm-vec full-rebuild`"));
+        }
+    }
+    status
+}
+
+/// Seconds from an Odoo UTC time until now, never negative.
+fn age_s(write_date: &str) -> Option<u64> {
+    let then = parse_odoo_datetime(write_date)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64;
+    Some(now.saturating_sub(then).max(0) as u64)
+}
+
+async fn odoo_status(ctx: &Invocation) -> (Value, Option<OdooClient>) {
     let url = ctx.settings.odoo_url().map(redact_url);
     let mut status = json!({
         "url": url,
@@ -45,12 +214,12 @@ async fn odoo_status(ctx: &Invocation) -> Value {
         Err(err) => {
             status["error"] = json!(format!("{err:#}"));
             if let Ok(settings) = ctx.settings.odoo() {
-                if let Ok(version) = crate::odoo::OdooClient::probe_version(&settings).await {
+                if let Ok(version) = OdooClient::probe_version(&settings).await {
                     status["version"] = json!(version.raw);
                     status["reachable"] = json!(true);
                 }
             }
-            return status;
+            return (status, None);
         }
     };
     status["version"] = json!(client.version().raw);
@@ -69,10 +238,10 @@ async fn odoo_status(ctx: &Invocation) -> Value {
         }
         (Err(err), _) | (_, Err(err)) => status["error"] = json!(err.to_string()),
     }
-    status
+    (status, Some(client))
 }
 
-async fn index_status<S: IndexStore>(store: &S) -> Result<Value> {
+async fn index_status<S: IndexStore>(store: &S, live: Option<&S::Index>) -> Result<Value> {
     let mut status = json!({
         "backend": store.backend(),
         "location": store.location(),
@@ -80,7 +249,7 @@ async fn index_status<S: IndexStore>(store: &S) -> Result<Value> {
         "model": null,
         "dimension": null,
     });
-    if let Some(index) = store.open_live().await? {
+    if let Some(index) = live {
         let layout = index.layout();
         status["points"] = json!(index.count().await?);
         status["model"] = json!(layout.model);
@@ -111,7 +280,14 @@ fn print_table(ctx: &Invocation, report: &Value) -> Result<()> {
         ("Points", show(&index["points"])),
         ("Embedding model", show(&index["model"])),
         ("Dimension", show(&index["dimension"])),
-        ("Last full rebuild", show(&sync["last_full_rebuild"]["at"])),
+        ("Configured model", show(&report["embedding"]["model"])),
+        ("Checkpoint", checkpoint_line(sync)),
+        ("Backlog (leads)", show(&sync["backlog"])),
+        ("Backlog age (s)", show(&sync["backlog_age_s"])),
+        ("Missing (--deep)", show(&sync["missing"])),
+        ("Orphaned (--deep)", show(&sync["orphaned"])),
+        ("Last full rebuild", run_line(&sync["last_full_rebuild"])),
+        ("Last sync-new", run_line(&sync["last_sync_new"])),
     ];
     for (label, value) in rows {
         table.add_row(vec![label.to_string(), value]);
@@ -119,6 +295,37 @@ fn print_table(ctx: &Invocation, report: &Value) -> Result<()> {
     if let Some(error) = odoo.get("error") {
         table.add_row(vec!["Odoo error".to_string(), show(error)]);
     }
+    for problem in report["problems"].as_array().into_iter().flatten() {
+        table.add_row(vec!["Problem".to_string(), show(problem)]);
+    }
     ctx.output.data(&table.to_string())?;
     Ok(())
+}
+
+/// "2026-11-02 09:00:00 id 44 (120 s ago)", or "-" before the first rebuild.
+fn checkpoint_line(sync: &Value) -> String {
+    let checkpoint = &sync["checkpoint"];
+    match (checkpoint["write_date"].as_str(), checkpoint["id"].as_u64()) {
+        (Some(write_date), Some(id)) => match sync["checkpoint_age_s"].as_u64() {
+            Some(age) => format!("{write_date} id {id} ({age} s ago)"),
+            None => format!("{write_date} id {id}"),
+        },
+        _ => "-".to_string(),
+    }
+}
+
+/// "2026-12-04T10:00:00Z, ok" for a recorded run, "-" when there is none.
+fn run_line(run: &Value) -> String {
+    match run {
+        Value::Null => "-".to_string(),
+        run => format!(
+            "{}, {}",
+            run["at"].as_str().unwrap_or("?"),
+            if run["ok"].as_bool() == Some(true) {
+                "ok"
+            } else {
+                "failed"
+            }
+        ),
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod document;
 pub mod html;
+pub mod incremental;
 mod pipeline;
 pub mod progress;
 pub mod search;
@@ -24,6 +25,7 @@ use crate::odoo::OdooClient;
 use crate::settings::ArchivePolicy;
 
 pub use document::{build_document, Document, Lookups};
+pub use incremental::{sync_new, SyncNewOptions, SyncNewReport};
 pub use pipeline::{delete_records, full_rebuild, sync_records, RecordOutcome, RecordStatus};
 pub use progress::{NoProgress, Reporter};
 

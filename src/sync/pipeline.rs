@@ -513,7 +513,7 @@ pub async fn sync_records<S: IndexStore>(
     summary.fetched = records.len() as u64;
     let lookups = ctx.lookups().await?;
     let (mut outcomes, applied) =
-        apply_in_place(ctx, &index, &records, &lookups, &mut summary).await?;
+        apply_in_place(ctx, &index, &records, &lookups, &mut summary, false).await?;
 
     let found: HashSet<u64> = applied.into_iter().collect();
     let missing: Vec<u64> = ids
@@ -534,13 +534,15 @@ pub async fn sync_records<S: IndexStore>(
 }
 
 /// Applies lead records to the live collection in place. Returns the outcomes and the ids of
-/// the records that had a valid id.
+/// the records that had a valid id. With `dry_run`, the summary counts what would be written
+/// and nothing is embedded or written.
 pub(crate) async fn apply_in_place<S: IndexStore>(
     ctx: &SyncContext<S>,
     index: &S::Index,
     records: &[Map<String, Value>],
     lookups: &Lookups,
     summary: &mut Summary,
+    dry_run: bool,
 ) -> Result<(Vec<RecordOutcome>, Vec<u64>)> {
     let model = ctx.model_name();
     let ids: Vec<u64> = records
@@ -561,23 +563,26 @@ pub(crate) async fn apply_in_place<S: IndexStore>(
     let plan = plan_batch(&planner, records, &previous, &Target::InPlace);
     summary.skipped += plan.skipped;
     summary.failed += plan.failed;
+    summary.upserted +=
+        (plan.ready.len() + plan.payload_updates.len() + plan.to_embed.len()) as u64;
+    if dry_run {
+        summary.embedded += plan.to_embed.len() as u64;
+        summary.deleted += plan.to_remove.len() as u64;
+        return Ok((plan.outcomes, ids));
+    }
 
     if !plan.ready.is_empty() {
-        summary.upserted += plan.ready.len() as u64;
         index.upsert(plan.ready).await?;
     }
     if !plan.payload_updates.is_empty() {
-        summary.upserted += plan.payload_updates.len() as u64;
         index.set_payloads(plan.payload_updates).await?;
     }
     if !plan.to_remove.is_empty() {
         summary.deleted += index.delete(plan.to_remove).await? as u64;
     }
     if let (Some(provider), false) = (ctx.provider.clone(), plan.to_embed.is_empty()) {
-        let count = plan.to_embed.len() as u64;
         summary.embedded +=
             embed_and_write(provider, ctx.bm25.clone(), index.clone(), plan.to_embed).await?;
-        summary.upserted += count;
     }
     Ok((plan.outcomes, ids))
 }

@@ -1,0 +1,434 @@
+//! `sync-new`: the incremental scan, its checkpoint, prune and repair, and the status that
+//! reports them.
+
+mod support;
+
+use serde_json::{json, Value};
+
+use support::embed::{EmbedConfig, EmbedStandIn};
+use support::harness::{hit_ids, Sandbox};
+use support::odoo::{OdooStandIn, StandInConfig};
+
+const VOYAGE_KEY: &str = "test-voyage-key-xyz";
+
+fn checkpoint(sandbox: &Sandbox) -> Value {
+    sandbox.json(&["status", "--json"])["sync"]["checkpoint"].clone()
+}
+
+fn voyage_sandbox(odoo: &OdooStandIn, embed: &EmbedStandIn) -> Sandbox {
+    let mut sandbox = Sandbox::for_odoo(odoo);
+    sandbox.use_voyage(embed, VOYAGE_KEY);
+    sandbox
+}
+
+#[test]
+fn sync_new_applies_exactly_the_changes() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let embed = EmbedStandIn::start(EmbedConfig::default());
+    let sandbox = voyage_sandbox(&odoo, &embed);
+    sandbox.json(&["full-rebuild", "--json"]);
+    embed.reset_counters();
+
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+    odoo.update_lead(
+        13,
+        json!({"description": "<p>Round tables for the canteen</p>"}),
+    );
+    odoo.update_lead(19, json!({"probability": 65.0}));
+    odoo.archive_lead(24);
+    odoo.delete_lead(25);
+    let created_a = odoo.create_lead(json!({"name": "Standing desks for a startup"}));
+    let created_b = odoo.create_lead(json!({"name": "Ergonomic chairs for a call centre"}));
+
+    let first = sandbox.json(&["sync-new", "--json"]);
+    // Six changed leads, plus the eight won and lost demo leads written at the checkpoint's
+    // second, which the overlap window reads again.
+    assert_eq!(first["fetched"], json!(6 + 8));
+    assert_eq!(first["upserted"], json!(5));
+    assert_eq!(
+        first["embedded"],
+        json!(4),
+        "the probability change must not re-embed"
+    );
+    // Lead 24, archived now, and the five lost demo leads read again in the overlap.
+    assert_eq!(first["skipped"], json!(1 + 5));
+    assert_eq!(first["deleted"], json!(2));
+    assert_eq!(first["pruned"], json!(1));
+    assert_eq!(first["repaired"], json!(0));
+    assert_eq!(first["failed"], json!(0));
+    assert_eq!(embed.texts_embedded(), 4);
+
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["index"]["points"], json!(39 - 2 + 2));
+    let ids = hit_ids(&sandbox.json(&["search", "Standing desks startup", "--json"]));
+    assert_eq!(ids.first(), Some(&created_a));
+    let ids = hit_ids(&sandbox.json(&["search", "Ergonomic chairs call centre", "--json"]));
+    assert_eq!(ids.first(), Some(&created_b));
+
+    embed.reset_counters();
+    let second = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(second["embedded"], json!(0));
+    assert_eq!(second["upserted"], json!(0));
+    assert_eq!(second["deleted"], json!(0));
+    assert_eq!(embed.request_count(), 0);
+}
+
+#[test]
+fn sync_new_json_has_checkpoint() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.set_clock("2026-12-04 10:00:00");
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+
+    let report = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(
+        report["checkpoint"],
+        json!({"write_date": "2026-12-04 10:00:00", "id": 3})
+    );
+    for key in [
+        "fetched",
+        "upserted",
+        "embedded",
+        "reused",
+        "skipped",
+        "deleted",
+        "failed",
+        "duration_ms",
+        "pruned",
+        "repaired",
+    ] {
+        assert!(report[key].is_u64(), "missing integer {key}: {report}");
+    }
+    assert_eq!(checkpoint(&sandbox), report["checkpoint"]);
+}
+
+#[test]
+fn rebuild_sets_checkpoint_to_newest_write() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    // The demo data's won and lost leads were written last, at the reference time.
+    let newest = checkpoint(&sandbox);
+    assert_eq!(newest["write_date"], json!("2026-11-02 09:00:00"));
+    let report = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(report["upserted"], json!(0));
+}
+
+#[test]
+fn shared_write_date_is_read_in_full() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let mut sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.set("CRM_VEC_PAGE_SIZE", "100");
+    sandbox.json(&["full-rebuild", "--json"]);
+
+    // One bulk import: every row of the transaction gets the same write_date.
+    for n in 0..1000 {
+        let id = odoo.create_lead(json!({"name": format!("Imported lead number {n}")}));
+        odoo.set_write_date(id, "2026-12-04 11:00:00");
+    }
+    let report = sandbox.json(&["sync-new", "--overlap", "0", "--json"]);
+    assert_eq!(report["fetched"], json!(1000));
+    assert_eq!(report["upserted"], json!(1000));
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["index"]["points"], json!(1039));
+    assert_eq!(status["sync"]["backlog"], json!(0));
+}
+
+#[test]
+fn late_commit_inside_overlap_is_synced() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+
+    odoo.set_clock("2026-12-04 12:00:10");
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+    sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(
+        checkpoint(&sandbox)["write_date"],
+        json!("2026-12-04 12:00:10")
+    );
+
+    // A transaction that started at 12:00:05 commits only now: its write_date is behind the
+    // checkpoint.
+    odoo.update_lead(13, json!({"name": "Quote for 14 Tables"}));
+    odoo.set_write_date(13, "2026-12-04 12:00:05");
+    let report = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(report["upserted"], json!(1));
+    let hits = sandbox.json(&["search", "Quote for 14 Tables", "--json"]);
+    assert_eq!(hits["hits"][0]["name"], json!("Quote for 14 Tables"));
+}
+
+#[test]
+fn late_commit_outside_overlap_needs_since() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.set_clock("2026-12-04 12:00:10");
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+    sandbox.json(&["sync-new", "--json"]);
+
+    odoo.update_lead(13, json!({"name": "Quote for 14 Tables"}));
+    odoo.set_write_date(13, "2026-12-04 11:00:00");
+    let missed = sandbox.json(&["sync-new", "--overlap", "60", "--json"]);
+    assert_eq!(missed["upserted"], json!(0));
+    let caught = sandbox.json(&["sync-new", "--since", "2026-12-04 10:59:00", "--json"]);
+    assert_eq!(caught["upserted"], json!(1));
+}
+
+#[test]
+fn failed_odoo_page_keeps_checkpoint() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let mut sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.set("CRM_VEC_PAGE_SIZE", "100");
+    sandbox.json(&["full-rebuild", "--json"]);
+    for n in 0..300 {
+        odoo.create_lead(json!({"name": format!("Imported lead number {n}")}));
+    }
+    let before = checkpoint(&sandbox);
+
+    // Connecting and reading the tags take five calls; Odoo fails after the first two pages.
+    odoo.fail_after(7, 502);
+    let run = sandbox.run(&["sync-new", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("could not read page"), "{}", run.stderr);
+    odoo.clear_faults();
+    assert_eq!(checkpoint(&sandbox), before);
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["sync"]["last_sync_new"]["ok"], json!(false));
+
+    let retry = sandbox.json(&["sync-new", "--json"]);
+    // The 300 new leads and the 8 demo leads inside the overlap window.
+    assert_eq!(retry["fetched"], json!(308));
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["index"]["points"], json!(339));
+    assert_eq!(status["sync"]["backlog"], json!(0));
+}
+
+#[test]
+fn failed_embedding_keeps_checkpoint() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let embed = EmbedStandIn::start(EmbedConfig::default());
+    let sandbox = voyage_sandbox(&odoo, &embed);
+    sandbox.json(&["full-rebuild", "--json"]);
+    let before = checkpoint(&sandbox);
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+
+    embed.fail_next(1000, 500, None);
+    let run = sandbox.run(&["sync-new", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(checkpoint(&sandbox), before);
+
+    embed.fail_next(0, 500, None);
+    embed.reset_counters();
+    let retry = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(retry["embedded"], json!(1));
+    assert_eq!(embed.texts_embedded(), 1);
+}
+
+#[test]
+fn missing_point_is_repaired() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    sandbox.json(&["delete", "14", "--json"]);
+
+    let report = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(report["repaired"], json!(1));
+    assert_eq!(report["pruned"], json!(0));
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["index"]["points"], json!(39));
+}
+
+#[test]
+fn orphaned_point_is_pruned() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.delete_lead(20);
+
+    let report = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(report["pruned"], json!(1));
+    assert_eq!(report["deleted"], json!(1));
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["index"]["points"], json!(38));
+}
+
+#[test]
+fn no_prune_skips_comparison() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.delete_lead(20);
+    let report = sandbox.json(&["sync-new", "--no-prune", "--json"]);
+    assert_eq!(report["pruned"], json!(0));
+    assert_eq!(odoo.count_calls("crm.lead", "search"), 0);
+}
+
+#[test]
+fn unarchived_lead_comes_back() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.unarchive_lead(7);
+    let report = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(report["upserted"], json!(1));
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["index"]["points"], json!(40));
+}
+
+#[test]
+fn refresh_payload_updates_silent_changes() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let embed = EmbedStandIn::start(EmbedConfig::default());
+    let sandbox = voyage_sandbox(&odoo, &embed);
+    sandbox.json(&["full-rebuild", "--json"]);
+    embed.reset_counters();
+
+    // The lead-scoring cron rewrites probability with raw SQL: no write_date change.
+    odoo.set_field_silently(14, "probability", json!(42.0));
+    let plain = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(plain["upserted"], json!(0));
+    let refreshed = sandbox.json(&["sync-new", "--refresh-payload", "--json"]);
+    assert_eq!(refreshed["refreshed"], json!(1));
+    assert_eq!(refreshed["embedded"], json!(0));
+    assert_eq!(embed.request_count(), 0);
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    let before = checkpoint(&sandbox);
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+    odoo.delete_lead(20);
+
+    let report = sandbox.json(&["sync-new", "--dry-run", "--json"]);
+    assert_eq!(report["dry_run"], json!(true));
+    assert_eq!(report["upserted"], json!(1));
+    assert_eq!(report["pruned"], json!(1));
+    assert_eq!(checkpoint(&sandbox), before);
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["index"]["points"], json!(39));
+    let real = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(real["upserted"], json!(1));
+}
+
+#[test]
+fn since_rejects_bad_times() {
+    let sandbox = Sandbox::new();
+    for bad in [
+        "yesterday",
+        "2026-12-04",
+        "2026-12-04T10:00:00Z",
+        "2026-13-01 00:00:00",
+    ] {
+        let run = sandbox.run(&["sync-new", "--since", bad]);
+        assert_eq!(run.code, 2, "--since {bad}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn status_reports_backlog_and_drift() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+
+    let current = sandbox.json(&["status", "--deep", "--json"]);
+    assert_eq!(current["sync"]["backlog"], json!(0));
+    assert_eq!(current["sync"]["backlog_age_s"], Value::Null);
+    assert_eq!(current["sync"]["missing"], json!(0));
+    assert_eq!(current["sync"]["orphaned"], json!(0));
+    let shallow = sandbox.json(&["status", "--json"]);
+    assert_eq!(shallow["sync"]["missing"], Value::Null);
+    assert_eq!(shallow["sync"]["orphaned"], Value::Null);
+    assert!(shallow["sync"]["last_full_rebuild"]["ok"]
+        .as_bool()
+        .unwrap());
+    assert_eq!(
+        shallow["sync"]["last_full_rebuild"]["summary"]["upserted"],
+        json!(39)
+    );
+
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+    odoo.delete_lead(20);
+    sandbox.json(&["delete", "14", "--json"]);
+    let drifted = sandbox.json(&["status", "--deep", "--json"]);
+    assert_eq!(drifted["sync"]["backlog"], json!(1));
+    assert!(drifted["sync"]["backlog_age_s"].is_u64());
+    assert_eq!(drifted["sync"]["missing"], json!(1));
+    assert_eq!(drifted["sync"]["orphaned"], json!(1));
+
+    sandbox.json(&["sync-new", "--json"]);
+    let repaired = sandbox.json(&["status", "--deep", "--json"]);
+    assert_eq!(repaired["sync"]["backlog"], json!(0));
+    assert_eq!(repaired["sync"]["missing"], json!(0));
+    assert_eq!(repaired["sync"]["orphaned"], json!(0));
+    assert!(repaired["sync"]["last_sync_new"]["ok"].as_bool().unwrap());
+}
+
+#[test]
+fn archived_leads_are_not_drift() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    let status = sandbox.json(&["status", "--deep", "--json"]);
+    assert_eq!(status["odoo"]["leads_archived"], json!(5));
+    assert_eq!(status["sync"]["missing"], json!(0));
+    assert_eq!(status["sync"]["orphaned"], json!(0));
+}
+
+#[test]
+fn status_check_exit_codes() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    let unbuilt = sandbox.run(&["status", "--check"]);
+    assert_eq!(unbuilt.code, 1, "{}", unbuilt.stderr);
+
+    sandbox.json(&["full-rebuild", "--json"]);
+    let current = sandbox.run(&["status", "--check", "--deep"]);
+    assert_eq!(current.code, 0, "{}", current.stderr);
+
+    // A change made two hours ago and never synced.
+    odoo.set_clock("2026-12-04 08:00:00");
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+    let fresh_enough = sandbox.run(&["status", "--check", "--max-lag", "525600"]);
+    assert_eq!(fresh_enough.code, 0, "{}", fresh_enough.stderr);
+    let lagging = sandbox.run(&["status", "--check"]);
+    assert_eq!(lagging.code, 1, "{}", lagging.stderr);
+    assert!(lagging.stderr.contains("sync-new"), "{}", lagging.stderr);
+
+    sandbox.json(&["sync-new", "--json"]);
+    sandbox.json(&["delete", "14", "--json"]);
+    let drifted = sandbox.run(&["status", "--check", "--deep"]);
+    assert_eq!(drifted.code, 1, "{}", drifted.stderr);
+}
+
+#[test]
+fn cron_output_is_quiet() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    let rebuild = sandbox.run(&["full-rebuild"]);
+    assert_eq!(rebuild.code, 0, "{}", rebuild.stderr);
+    assert!(
+        !rebuild.stderr.contains('\r'),
+        "progress bar drawn: {:?}",
+        rebuild.stderr
+    );
+    assert!(
+        !rebuild.stderr.contains('\u{1b}'),
+        "escape sequence: {:?}",
+        rebuild.stderr
+    );
+
+    let quiet = sandbox.run(&["sync-new", "--quiet"]);
+    assert_eq!(quiet.code, 0);
+    assert_eq!(quiet.stderr, "");
+    assert_eq!(quiet.stdout, "");
+
+    odoo.set_down(true);
+    let failed = sandbox.run(&["sync-new", "--quiet"]);
+    assert_eq!(failed.code, 1);
+    assert!(failed.stderr.contains("error:"), "{}", failed.stderr);
+}
