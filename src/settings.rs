@@ -91,6 +91,7 @@ pub const VARIABLES: &[(&str, bool)] = &[
     ("CRM_VEC_ARCHIVED", false),
     ("CRM_VEC_LOCK_TIMEOUT", false),
     ("CRM_VEC_PAGE_SIZE", false),
+    ("CRM_VEC_MESSAGES", false),
 ];
 
 pub const DEFAULT_COLLECTION: &str = "odoo_crm_leads";
@@ -289,6 +290,8 @@ impl Settings {
             Some(text) => parse_seconds("CRM_VEC_LOCK_TIMEOUT", text)?,
         };
         settings.embeddings = settings.resolve_embeddings()?;
+        settings.page_size()?;
+        settings.messages_per_lead()?;
         Ok(settings)
     }
 
@@ -336,6 +339,9 @@ impl Settings {
             "CRM_VEC_ARCHIVED" => Some("remove".to_string()),
             "CRM_VEC_LOCK_TIMEOUT" => Some("0".to_string()),
             "CRM_VEC_PAGE_SIZE" => Some(crate::sync::DEFAULT_PAGE_SIZE.to_string()),
+            "CRM_VEC_MESSAGES" => {
+                Some(crate::sync::messages::DEFAULT_MESSAGES_PER_LEAD.to_string())
+            }
             _ => None,
         }
     }
@@ -358,6 +364,21 @@ impl Settings {
                 _ => Err(SettingsError::Invalid {
                     name: "CRM_VEC_PAGE_SIZE".to_string(),
                     message: format!("'{}' is not a page size from 1 to 5000", shorten(text)),
+                }),
+            },
+        }
+    }
+
+    /// Chatter messages per lead that go into its text (`CRM_VEC_MESSAGES`, 0 to 100; 0 turns
+    /// chatter off).
+    pub fn messages_per_lead(&self) -> Result<usize, SettingsError> {
+        match self.value("CRM_VEC_MESSAGES") {
+            None => Ok(crate::sync::messages::DEFAULT_MESSAGES_PER_LEAD),
+            Some(text) => match text.trim().parse::<usize>() {
+                Ok(count) if count <= 100 => Ok(count),
+                _ => Err(SettingsError::Invalid {
+                    name: "CRM_VEC_MESSAGES".to_string(),
+                    message: format!("'{}' is not a message count from 0 to 100", shorten(text)),
                 }),
             },
         }

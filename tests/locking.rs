@@ -18,8 +18,10 @@ fn second_process_is_rejected_while_rebuild_runs() {
 
     // A slow Odoo keeps the next rebuild, and its lock, alive for several seconds.
     odoo.set_latency(Duration::from_millis(400), Duration::ZERO);
+    // The rebuild may start while one of the searches below holds the lock, so it waits.
     let mut rebuild = sandbox
         .command(&["full-rebuild", "--json"])
+        .env("CRM_VEC_LOCK_TIMEOUT", "10")
         .spawn()
         .unwrap();
 

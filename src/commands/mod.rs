@@ -88,6 +88,7 @@ impl Invocation {
             archived: self.settings.archived,
             reporter,
             page_size: self.settings.page_size()?,
+            messages_per_lead: self.settings.messages_per_lead()?,
             embed_concurrency: DEFAULT_EMBED_CONCURRENCY,
         })
     }

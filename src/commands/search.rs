@@ -43,9 +43,12 @@ pub async fn run(ctx: &Invocation, args: SearchArgs) -> Result<ExitCode> {
         ctx.output.note("no leads match");
         return Ok(ExitCode::SUCCESS);
     }
-    let mut table = ctx
-        .output
-        .table(&["id", "name", "customer", "stage", "revenue", "score"]);
+    let with_snippets = hits.iter().any(|hit| hit.snippet.is_some());
+    let mut header = vec!["id", "name", "customer", "stage", "revenue", "score"];
+    if with_snippets {
+        header.push("matched message");
+    }
+    let mut table = ctx.output.table(&header);
     for hit in &hits {
         let revenue = hit
             .payload
@@ -53,14 +56,18 @@ pub async fn run(ctx: &Invocation, args: SearchArgs) -> Result<ExitCode> {
             .and_then(serde_json::Value::as_f64)
             .map(format_amount)
             .unwrap_or_default();
-        table.add_row(vec![
+        let mut row = vec![
             hit.id.to_string(),
             hit.text("name"),
             hit.text("partner"),
             hit.text("stage"),
             revenue,
             format!("{:.3}", hit.score),
-        ]);
+        ];
+        if with_snippets {
+            row.push(hit.snippet.clone().unwrap_or_default());
+        }
+        table.add_row(row);
     }
     ctx.output.data(&table.to_string())?;
     Ok(ExitCode::SUCCESS)

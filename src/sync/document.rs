@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::html::html_to_text;
+use super::messages::{messages_text, payload_entry, Message};
 
 /// Fields read for every lead, when the server has them.
 pub const LEAD_FIELDS: &[&str] = &[
@@ -65,11 +66,13 @@ pub struct Lookups {
 
 /// Builds the document of one lead record, or `None` when the record has no usable id.
 ///
-/// `model` is the embedding model name (or `"none"`), part of the hash so that a model change
-/// re-embeds everything.
+/// `messages` are the lead's newest chatter messages, newest first; their text follows the
+/// lead's fields within the same length cap. `model` is the embedding model name (or `"none"`),
+/// part of the hash so that a model change re-embeds everything.
 pub fn build_document(
     record: &Map<String, Value>,
     lookups: &Lookups,
+    messages: &[Message],
     model: &str,
 ) -> Option<Document> {
     let id = record
@@ -83,7 +86,13 @@ pub fn build_document(
         .into_iter()
         .filter_map(|tag| lookups.tags.get(&tag).cloned())
         .collect();
-    let text = lead.text(&tags);
+    let mut text = lead.text(&tags);
+    if !messages.is_empty() {
+        text = cap_chars(
+            format!("{text}\n{}", messages_text(messages)),
+            MAX_TEXT_CHARS,
+        );
+    }
     let text_hash = hash_text(model, &text);
     let active = record
         .get("active")
@@ -121,6 +130,13 @@ pub fn build_document(
     payload.insert("create_date".into(), json!(lead.datetime("create_date")));
     payload.insert("write_date".into(), json!(lead.datetime("write_date")));
     payload.insert("odoo_write_date".into(), json!(lead.string("write_date")));
+    payload.insert("message_count".into(), json!(messages.len()));
+    payload.insert(
+        "last_message_date".into(),
+        json!(messages.first().and_then(|m| m.date.clone())),
+    );
+    let entries: Vec<Value> = messages.iter().map(payload_entry).collect();
+    payload.insert("messages".into(), Value::Array(entries));
     payload.insert("embedding_model".into(), json!(model));
     payload.insert("text_hash".into(), json!(text_hash));
 
@@ -373,7 +389,7 @@ mod tests {
 
     #[test]
     fn text_lists_fields_and_plain_description() {
-        let doc = build_document(&demo_lead(), &lookups(), "voyage-4-lite").unwrap();
+        let doc = build_document(&demo_lead(), &lookups(), &[], "voyage-4-lite").unwrap();
         let expected = "Office Design Project\nType: Opportunity\nCustomer: Acme Corporation\n\
             Contact: Jacques Dunagan\nStage: New\nSalesperson: Mitchell Admin\nSales team: Sales\n\
             Tags: Design\nLocation: Pleasant Hill, United States\nExpected revenue: 24000\n\
@@ -383,7 +399,7 @@ mod tests {
 
     #[test]
     fn payload_uses_names_and_rfc3339_dates() {
-        let doc = build_document(&demo_lead(), &lookups(), "none").unwrap();
+        let doc = build_document(&demo_lead(), &lookups(), &[], "none").unwrap();
         assert_eq!(doc.payload["stage"], json!("New"));
         assert_eq!(doc.payload["stage_id"], json!(1));
         assert_eq!(doc.payload["partner"], json!("Acme Corporation"));
@@ -398,39 +414,39 @@ mod tests {
     fn partner_falls_back_to_contact() {
         let mut lead = demo_lead();
         lead.insert("partner_id".into(), json!(false));
-        let doc = build_document(&lead, &lookups(), "none").unwrap();
+        let doc = build_document(&lead, &lookups(), &[], "none").unwrap();
         assert_eq!(doc.payload["partner"], json!("Jacques Dunagan"));
         lead.insert("partner_name".into(), json!("Le Club SARL"));
-        let doc = build_document(&lead, &lookups(), "none").unwrap();
+        let doc = build_document(&lead, &lookups(), &[], "none").unwrap();
         assert_eq!(doc.payload["partner"], json!("Le Club SARL"));
     }
 
     #[test]
     fn hash_depends_on_text_and_model() {
-        let a = build_document(&demo_lead(), &lookups(), "voyage-4-lite").unwrap();
-        let b = build_document(&demo_lead(), &lookups(), "voyage-4").unwrap();
+        let a = build_document(&demo_lead(), &lookups(), &[], "voyage-4-lite").unwrap();
+        let b = build_document(&demo_lead(), &lookups(), &[], "voyage-4").unwrap();
         assert_ne!(a.text_hash, b.text_hash);
         let mut renamed = demo_lead();
         renamed.insert("name".into(), json!("Office Design Project II"));
-        let c = build_document(&renamed, &lookups(), "voyage-4-lite").unwrap();
+        let c = build_document(&renamed, &lookups(), &[], "voyage-4-lite").unwrap();
         assert_ne!(a.text_hash, c.text_hash);
-        let again = build_document(&demo_lead(), &lookups(), "voyage-4-lite").unwrap();
+        let again = build_document(&demo_lead(), &lookups(), &[], "voyage-4-lite").unwrap();
         assert_eq!(a.text_hash, again.text_hash);
     }
 
     #[test]
     fn probability_changes_payload_not_hash() {
-        let a = build_document(&demo_lead(), &lookups(), "m").unwrap();
+        let a = build_document(&demo_lead(), &lookups(), &[], "m").unwrap();
         let mut rescored = demo_lead();
         rescored.insert("probability".into(), json!(55.0));
-        let b = build_document(&rescored, &lookups(), "m").unwrap();
+        let b = build_document(&rescored, &lookups(), &[], "m").unwrap();
         assert_eq!(a.text_hash, b.text_hash);
         assert!(payload_differs(&a.payload, &b.payload));
     }
 
     #[test]
     fn indexed_at_is_ignored_in_comparison() {
-        let a = build_document(&demo_lead(), &lookups(), "m").unwrap();
+        let a = build_document(&demo_lead(), &lookups(), &[], "m").unwrap();
         let mut stamped = a.payload.clone();
         stamp_indexed_at(&mut stamped, "2026-12-04T00:00:00Z");
         assert!(!payload_differs(&a.payload, &stamped));
@@ -438,9 +454,9 @@ mod tests {
 
     #[test]
     fn record_without_id_is_skipped() {
-        assert!(build_document(&record(json!({"name": "x"})), &lookups(), "m").is_none());
-        assert!(build_document(&record(json!({"id": 0})), &lookups(), "m").is_none());
-        assert!(build_document(&record(json!({"id": "7"})), &lookups(), "m").is_none());
+        assert!(build_document(&record(json!({"name": "x"})), &lookups(), &[], "m").is_none());
+        assert!(build_document(&record(json!({"id": 0})), &lookups(), &[], "m").is_none());
+        assert!(build_document(&record(json!({"id": "7"})), &lookups(), &[], "m").is_none());
     }
 
     #[test]
@@ -451,7 +467,7 @@ mod tests {
             "expected_revenue": "lots", "priority": "9", "date_deadline": "soon",
             "write_date": "yesterday", "description": 17
         }));
-        let doc = build_document(&lead, &lookups(), "m").unwrap();
+        let doc = build_document(&lead, &lookups(), &[], "m").unwrap();
         assert!(doc.text.starts_with("Emoji 🪑 \u{202e}rtl"));
         assert_eq!(doc.payload["stage"], Value::Null);
         assert_eq!(doc.payload["write_date"], Value::Null);
@@ -459,10 +475,35 @@ mod tests {
     }
 
     #[test]
+    fn messages_follow_lead_text() {
+        let messages = [Message {
+            id: 8,
+            author: Some("Carrie Helle".to_string()),
+            date: Some("2026-11-02 09:00:00".to_string()),
+            text: "We need weekly backups".to_string(),
+        }];
+        let doc = build_document(&demo_lead(), &lookups(), &messages, "m").unwrap();
+        assert!(doc.text.ends_with(
+            "Needs 20 desks & chairs\nMessage from Carrie Helle on 2026-11-02:\nWe need weekly backups"
+        ));
+        assert_eq!(doc.payload["message_count"], json!(1));
+        assert_eq!(
+            doc.payload["last_message_date"],
+            json!("2026-11-02 09:00:00")
+        );
+        assert_eq!(
+            doc.payload["messages"][0]["first_line"],
+            json!("We need weekly backups")
+        );
+        let without = build_document(&demo_lead(), &lookups(), &[], "m").unwrap();
+        assert_ne!(doc.text_hash, without.text_hash);
+    }
+
+    #[test]
     fn text_is_capped_on_char_boundary() {
         let mut lead = demo_lead();
         lead.insert("description".into(), json!("é".repeat(20_000)));
-        let doc = build_document(&lead, &lookups(), "m").unwrap();
+        let doc = build_document(&lead, &lookups(), &[], "m").unwrap();
         assert_eq!(doc.text.chars().count(), MAX_TEXT_CHARS);
     }
 }

@@ -40,9 +40,52 @@ const SKIPPED_TAGS: &[&str] = &["script", "style", "head", "title", "template"];
 /// Converts HTML to plain text, one paragraph a line. Returns an empty string for markup that
 /// shows nothing, such as the `<p><br></p>` Odoo's editor leaves behind.
 pub fn html_to_text(html: &str) -> String {
+    normalize_whitespace(&html_escape::decode_html_entities(&strip_tags(html, false)))
+}
+
+/// Converts the HTML body of an email or note to the text its author wrote: quoted replies
+/// (`<blockquote>`, Gmail's `gmail_quote`, Odoo's `data-o-mail-quote` marks, `>` lines and
+/// "On … wrote:" headers) and signatures (after a `-- ` line) are left out.
+pub fn message_to_text(html: &str) -> String {
+    let text = normalize_whitespace(&html_escape::decode_html_entities(&strip_tags(html, true)));
+    let mut kept = Vec::new();
+    for line in text.lines() {
+        if is_reply_header(line) || line == "--" || line == "-- " {
+            break;
+        }
+        if line.starts_with('>') {
+            continue;
+        }
+        kept.push(line);
+    }
+    kept.join("\n")
+}
+
+/// Whether a line opens a quoted earlier message in common mail clients.
+fn is_reply_header(line: &str) -> bool {
+    let lower = line.to_lowercase();
+    (lower.starts_with("on ") && lower.ends_with("wrote:"))
+        || (lower.starts_with("le ")
+            && (lower.ends_with("a écrit :") || lower.ends_with("a écrit:")))
+        || lower.starts_with("-----original message-----")
+        || (lower.starts_with("from:") && lower.contains("sent:"))
+}
+
+/// Whether an element's attributes mark it as quoted text of an earlier message.
+fn is_quote_element(name: &str, attributes: &str) -> bool {
+    name == "blockquote"
+        || attributes.contains("gmail_quote")
+        || attributes.contains("data-o-mail-quote")
+        || attributes.contains("moz-cite-prefix")
+}
+
+/// Removes tags, keeping text and line breaks. With `drop_quotes`, quoted elements are skipped
+/// with their contents.
+fn strip_tags(html: &str, drop_quotes: bool) -> String {
     let mut raw = String::with_capacity(html.len());
     let mut rest = html;
-    let mut skipping: Option<String> = None;
+    // The element being skipped and how many elements of the same name are open inside it.
+    let mut skipping: Option<(String, usize)> = None;
 
     while let Some(lt) = rest.find('<') {
         if skipping.is_none() {
@@ -77,6 +120,7 @@ pub fn html_to_text(html: &str) -> String {
         rest = &after[gt + 1..];
 
         let closing = tag.starts_with('/');
+        let self_closing = tag.ends_with('/');
         let name: String = tag
             .trim_start_matches('/')
             .chars()
@@ -84,14 +128,23 @@ pub fn html_to_text(html: &str) -> String {
             .collect::<String>()
             .to_ascii_lowercase();
 
-        if let Some(skipped) = &skipping {
-            if closing && &name == skipped {
-                skipping = None;
+        if let Some((skipped, depth)) = &mut skipping {
+            if *skipped == name && !self_closing {
+                if closing {
+                    if *depth == 0 {
+                        skipping = None;
+                    } else {
+                        *depth -= 1;
+                    }
+                } else {
+                    *depth += 1;
+                }
             }
             continue;
         }
-        if !closing && SKIPPED_TAGS.contains(&name.as_str()) && !tag.ends_with('/') {
-            skipping = Some(name);
+        let quoted = drop_quotes && is_quote_element(&name, tag);
+        if !closing && !self_closing && (SKIPPED_TAGS.contains(&name.as_str()) || quoted) {
+            skipping = Some((name, 0));
             continue;
         }
         // Inline elements such as <span> or <b> add nothing: "a<b>c</b>" reads "ac".
@@ -102,9 +155,7 @@ pub fn html_to_text(html: &str) -> String {
     if skipping.is_none() {
         raw.push_str(rest);
     }
-
-    let decoded = html_escape::decode_html_entities(&raw);
-    normalize_whitespace(&decoded)
+    raw
 }
 
 /// Collapses runs of spaces within lines, trims each line and drops empty lines.
@@ -190,6 +241,48 @@ mod tests {
             html_to_text("Want to know features and benefits of using the new software."),
             "Want to know features and benefits of using the new software."
         );
+    }
+
+    #[test]
+    fn quoted_reply_is_dropped() {
+        let html = "<p>Yes, Monday works for us.</p>\
+            <div class=\"gmail_quote\"><div>On Mon, 2 Nov 2026 at 09:00, Mitchell Admin \
+            &lt;admin@example.com&gt; wrote:</div><blockquote><p>Can we meet on Monday?</p>\
+            <blockquote><p>older</p></blockquote></blockquote></div><p>After the quote</p>";
+        assert_eq!(
+            message_to_text(html),
+            "Yes, Monday works for us.\nAfter the quote"
+        );
+    }
+
+    #[test]
+    fn odoo_quote_marks_are_dropped() {
+        let html = "<p>Thanks!</p><div data-o-mail-quote=\"1\">-- <br>Mitchell Admin</div>";
+        assert_eq!(message_to_text(html), "Thanks!");
+    }
+
+    #[test]
+    fn signature_and_reply_header_end_text() {
+        let text = "<p>Please send the quote.<br>-- <br>Carrie Helle<br>Purchase Manager</p>";
+        assert_eq!(message_to_text(text), "Please send the quote.");
+        let plain =
+            "Sounds good.\nOn Tue, Nov 3, 2026 at 10:00 AM Bob <bob@example.com> wrote:\n> hi";
+        assert_eq!(message_to_text(plain), "Sounds good.");
+        let outlook = "<p>Agreed.</p><p>-----Original Message-----<br>From: Bob</p>";
+        assert_eq!(message_to_text(outlook), "Agreed.");
+    }
+
+    #[test]
+    fn quoted_lines_are_dropped() {
+        assert_eq!(
+            message_to_text("Fine by me\n> earlier text\nSee you"),
+            "Fine by me\nSee you"
+        );
+    }
+
+    #[test]
+    fn html_to_text_keeps_quotes() {
+        assert_eq!(html_to_text("<blockquote>quoted</blockquote>"), "quoted");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::document::{build_document, payload_differs};
+use super::messages::{fetch_messages, leads_with_new_messages};
 use super::pipeline::apply_in_place;
 use super::state::{Checkpoint, RunRecord};
 use super::{
@@ -155,7 +156,7 @@ async fn run<S: IndexStore>(
     let scan_from = start
         .as_ref()
         .map(|checkpoint| behind(checkpoint, options.overlap));
-    let mut position = scan_from.unwrap_or(Checkpoint {
+    let mut position = scan_from.clone().unwrap_or(Checkpoint {
         write_date: "1970-01-01 00:00:00".to_string(),
         id: 0,
     });
@@ -209,6 +210,33 @@ async fn run<S: IndexStore>(
         page_number += 1;
     }
     ctx.reporter.finish();
+
+    // A new message leaves the lead's write_date alone, so leads with messages created since
+    // the scan start are read again; unchanged texts cost nothing.
+    if ctx.messages_per_lead > 0 {
+        let since = scan_from
+            .as_ref()
+            .map(|start| start.write_date.clone())
+            .unwrap_or_else(|| "1970-01-01 00:00:00".to_string());
+        let ids = leads_with_new_messages(&ctx.odoo, &since).await?;
+        for chunk in ids.chunks(READ_BATCH) {
+            let records = ctx
+                .odoo
+                .read("crm.lead", chunk, &fields)
+                .await
+                .context("could not read leads with new messages")?;
+            report.summary.fetched += records.len() as u64;
+            apply_in_place(
+                ctx,
+                &index,
+                &records,
+                &lookups,
+                &mut report.summary,
+                options.dry_run,
+            )
+            .await?;
+        }
+    }
 
     if options.prune {
         prune_and_repair(ctx, &index, &lookups, &fields, options.dry_run, report).await?;
@@ -343,6 +371,7 @@ async fn refresh_payloads<S: IndexStore>(
             .read("crm.lead", chunk, fields)
             .await
             .context("could not read leads to refresh their payloads")?;
+        let messages = fetch_messages(&ctx.odoo, chunk, ctx.messages_per_lead).await?;
         let stored = index.retrieve(chunk.to_vec(), false).await?;
         let stored: std::collections::HashMap<u64, _> = stored
             .into_iter()
@@ -350,7 +379,13 @@ async fn refresh_payloads<S: IndexStore>(
             .collect();
         let mut updates = Vec::new();
         for record in &records {
-            let Some(doc) = build_document(record, lookups, &model) else {
+            let lead_messages = record
+                .get("id")
+                .and_then(Value::as_u64)
+                .and_then(|id| messages.get(&id))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let Some(doc) = build_document(record, lookups, lead_messages, &model) else {
                 continue;
             };
             let Some(old) = stored.get(&doc.id) else {

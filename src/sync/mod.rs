@@ -7,6 +7,7 @@
 pub mod document;
 pub mod html;
 pub mod incremental;
+pub mod messages;
 mod pipeline;
 pub mod progress;
 pub mod search;
@@ -70,6 +71,8 @@ pub struct SyncContext<S: IndexStore> {
     pub reporter: Arc<dyn Reporter>,
     pub page_size: usize,
     pub embed_concurrency: usize,
+    /// Chatter messages per lead that go into its text; 0 leaves chatter out.
+    pub messages_per_lead: usize,
 }
 
 impl<S: IndexStore> SyncContext<S> {

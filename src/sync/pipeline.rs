@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::document::{payload_differs, stamp_indexed_at};
+use super::messages::{fetch_messages, Message};
 use super::state::{Checkpoint, SyncState};
 use super::{
     build_document, by_id, check_layout, ensure_live, layout_for, now_rfc3339, Document, Lookups,
@@ -78,6 +79,8 @@ struct Plan {
 /// What turning records into writes depends on, besides the records.
 struct Planner<'a> {
     lookups: &'a Lookups,
+    /// Chatter messages of the batch's leads, newest first.
+    messages: &'a HashMap<u64, Vec<Message>>,
     model: &'a str,
     provider: Option<&'a Provider>,
     archived: ArchivePolicy,
@@ -93,6 +96,7 @@ fn plan_batch(
 ) -> Plan {
     let Planner {
         lookups,
+        messages,
         model,
         provider,
         archived,
@@ -111,7 +115,13 @@ fn plan_batch(
     let now = now_rfc3339();
 
     for record in records {
-        let Some(mut doc) = build_document(record, lookups, model) else {
+        let lead_messages = record
+            .get("id")
+            .and_then(Value::as_u64)
+            .and_then(|id| messages.get(&id))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let Some(mut doc) = build_document(record, lookups, lead_messages, model) else {
             plan.failed += 1;
             tracing::warn!("skipped a lead record without a valid id");
             continue;
@@ -228,14 +238,21 @@ async fn embed_and_write<I: VectorIndex>(
     Ok(embedded)
 }
 
-/// One page of lead records, or the error that ended the reading.
-type PageResult = Result<Vec<Map<String, Value>>>;
+/// One page of lead records with their chatter messages.
+struct Page {
+    records: Vec<Map<String, Value>>,
+    messages: HashMap<u64, Vec<Message>>,
+}
+
+/// One page, or the error that ended the reading.
+type PageResult = Result<Page>;
 
 /// Reads every lead page by page, ordered by id, into a bounded channel.
 fn spawn_page_reader(
     odoo: OdooClient,
     fields: Vec<String>,
     page_size: usize,
+    messages_per_lead: usize,
 ) -> (mpsc::Receiver<PageResult>, tokio::task::JoinHandle<()>) {
     let (sender, receiver) = mpsc::channel(2);
     let handle = tokio::spawn(async move {
@@ -273,7 +290,26 @@ fn spawn_page_reader(
                 Err(_) => true,
             };
             let empty = matches!(&page, Ok(records) if records.is_empty());
+            let page = match page {
+                Ok(records) => {
+                    let ids: Vec<u64> = records
+                        .iter()
+                        .filter_map(|r| r.get("id").and_then(Value::as_u64))
+                        .collect();
+                    fetch_messages(&odoo, &ids, messages_per_lead)
+                        .await
+                        .with_context(|| {
+                            format!("could not read the messages of page {page_number}")
+                        })
+                        .map(|messages| Page { records, messages })
+                }
+                Err(err) => Err(err),
+            };
+            let failed = page.is_err();
             if !empty && sender.send(page).await.is_err() {
+                return;
+            }
+            if failed {
                 return;
             }
             if done {
@@ -405,13 +441,18 @@ async fn fill_collection<S: IndexStore>(
     model: &str,
     summary: &mut Summary,
 ) -> Result<()> {
-    let (mut pages, reader) = spawn_page_reader(ctx.odoo.clone(), fields, ctx.page_size.max(1));
+    let (mut pages, reader) = spawn_page_reader(
+        ctx.odoo.clone(),
+        fields,
+        ctx.page_size.max(1),
+        ctx.messages_per_lead,
+    );
     let mut embedding: JoinSet<Result<(u64, u64)>> = JoinSet::new();
     let concurrency = ctx.embed_concurrency.max(1);
 
     let outcome: Result<()> = async {
         while let Some(page) = pages.recv().await {
-            let records = page?;
+            let Page { records, messages } = page?;
             summary.fetched += records.len() as u64;
             let ids: Vec<u64> = records
                 .iter()
@@ -423,6 +464,7 @@ async fn fill_collection<S: IndexStore>(
             };
             let planner = Planner {
                 lookups,
+                messages: &messages,
                 model,
                 provider: ctx.provider.as_ref(),
                 archived: ctx.archived,
@@ -553,8 +595,10 @@ pub(crate) async fn apply_in_place<S: IndexStore>(
         index.retrieve(ids.clone(), ctx.provider.is_some()).await?,
         |p| p.id,
     );
+    let messages = fetch_messages(&ctx.odoo, &ids, ctx.messages_per_lead).await?;
     let planner = Planner {
         lookups,
+        messages: &messages,
         model: &model,
         provider: ctx.provider.as_ref(),
         archived: ctx.archived,

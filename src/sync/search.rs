@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
 use super::check_layout;
+use super::messages::matching_snippet;
 use crate::embed::{Bm25, InputType, Provider};
 use crate::index::{Hit, IndexStore, SearchFilter, SearchRequest, VectorIndex};
 
@@ -15,6 +16,8 @@ pub struct SearchHit {
     pub id: u64,
     pub score: f32,
     pub payload: serde_json::Map<String, Value>,
+    /// First line of the chatter message the query matched, when the match came from one.
+    pub snippet: Option<String>,
 }
 
 impl SearchHit {
@@ -28,6 +31,7 @@ impl SearchHit {
             "partner": self.payload.get("partner").cloned().unwrap_or(Value::Null),
             "expected_revenue": self.payload.get("expected_revenue").cloned().unwrap_or(Value::Null),
             "active": self.payload.get("active").cloned().unwrap_or(Value::Bool(true)),
+            "snippet": self.snippet,
         })
     }
 
@@ -97,13 +101,30 @@ pub async fn search<S: IndexStore>(
     // Equal scores come back in an order that depends on storage layout; ties go by id so
     // that the same data always gives the same ranking.
     hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-    Ok(hits.into_iter().map(from_hit).collect())
+    Ok(hits.into_iter().map(|hit| from_hit(hit, query)).collect())
 }
 
-fn from_hit(hit: Hit) -> SearchHit {
+fn from_hit(hit: Hit, query: &str) -> SearchHit {
+    let own_text: Vec<String> = [
+        "name",
+        "partner",
+        "contact_name",
+        "stage",
+        "city",
+        "country",
+    ]
+    .iter()
+    .filter_map(|key| hit.payload.get(*key).and_then(Value::as_str))
+    .map(str::to_string)
+    .collect();
+    let snippet = match hit.payload.get("messages") {
+        Some(Value::Array(entries)) => matching_snippet(query, entries, &own_text.join(" ")),
+        _ => None,
+    };
     SearchHit {
         id: hit.id,
         score: hit.score,
         payload: hit.payload,
+        snippet,
     }
 }
