@@ -10,10 +10,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "crm-vec",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_long_help = ROOT_AFTER_HELP
 )]
 pub struct Cli {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Global options")]
     pub global: GlobalArgs,
 
     #[command(subcommand)]
@@ -53,7 +54,7 @@ pub struct GlobalArgs {
     )]
     pub odoo_username: Option<String>,
 
-    /// Odoo API protocol: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]
+    /// Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]
     #[arg(
         long,
         global = true,
@@ -83,7 +84,7 @@ pub struct GlobalArgs {
     )]
     pub collection: Option<String>,
 
-    /// Dense embedding provider: voyage, openai or none [default: voyage when VOYAGE_API_KEY is set, else none]
+    /// Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]
     #[arg(
         long,
         global = true,
@@ -117,7 +118,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Print only errors
+    /// Print only errors: no messages, no warnings, no progress bars
     #[arg(long, short, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
@@ -125,11 +126,11 @@ pub struct GlobalArgs {
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
-    /// When to use colour in tables and messages
+    /// When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// Never draw a progress bar
+    /// Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)
     #[arg(long, global = true)]
     pub no_progress: bool,
 }
@@ -147,6 +148,7 @@ pub enum Command {
     ///
     /// Vectors of leads whose text is unchanged are reused from the current index, so a
     /// rebuild of unchanged data makes no embedding request.
+    #[command(after_help = FULL_REBUILD_EXAMPLES)]
     FullRebuild(FullRebuildArgs),
 
     /// Fetch leads from Odoo and write them to the index
@@ -161,17 +163,93 @@ pub enum Command {
     /// behind it to catch transactions that committed late, then compares the ids in Odoo and
     /// in the index: points whose lead is gone are pruned and missing leads are synced. Only
     /// texts that changed are embedded. This is what cron runs every few minutes.
+    #[command(after_help = SYNC_NEW_EXAMPLES)]
     SyncNew(SyncNewArgs),
 
     /// Remove leads from the index
     Delete(IdsArgs),
 
     /// Search the index by meaning and keywords, with filters
+    #[command(after_help = SEARCH_EXAMPLES)]
     Search(SearchArgs),
 
     /// Show Odoo, index and sync state side by side
     Status(StatusArgs),
+
+    /// Serve the index to AI assistants over MCP on stdin and stdout
+    ///
+    /// MCP clients (Claude Desktop, Cursor, IDE agents) start this command themselves. stdout
+    /// carries only the protocol; logs go to stderr. The process keeps the embedded index open
+    /// for its lifetime.
+    #[command(after_help = MCP_EXAMPLES)]
+    Mcp(McpArgs),
+
+    /// Listen for Odoo's webhooks and keep the index current within seconds
+    ///
+    /// Odoo's automation rules ("Send Webhook Notification") post to /webhook/sync and
+    /// /webhook/delete. Each event is stored in a durable queue and answered at once; workers
+    /// sync the lead after a settle delay. While serve runs, other commands on the same
+    /// embedded index go through it.
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+
+    /// Print shell completions for bash, zsh, fish, elvish or PowerShell
+    ///
+    /// Install them where your shell looks, for example:
+    ///   bash: crm-vec completions bash > ~/.local/share/bash-completion/completions/crm-vec
+    ///   zsh:  crm-vec completions zsh > ~/.zfunc/_crm-vec  (with fpath+=~/.zfunc in ~/.zshrc)
+    ///   fish: crm-vec completions fish > ~/.config/fish/completions/crm-vec.fish
+    ///   PowerShell: crm-vec completions powershell >> $PROFILE
+    #[command(verbatim_doc_comment)]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page of crm-vec, or write the pages of every command to a directory
+    Man(ManArgs),
+
+    /// Inspect the settings crm-vec resolves from flags, the environment and .env
+    #[command(subcommand)]
+    Config(ConfigCommand),
 }
+
+/// Where settings come from and the exit codes, under `crm-vec --help`.
+const ROOT_AFTER_HELP: &str = "\
+Settings come from flags, then the environment, then a .env file in the working directory, then
+defaults. Secrets (ODOO_PASSWORD, VOYAGE_API_KEY, EMBEDDINGS_API_KEY, QDRANT_API_KEY,
+WEBHOOK_SECRET) are read only from the environment or .env. `crm-vec config show` prints every
+setting and where it came from.
+
+Exit codes: 0 success (an empty search too), 1 failed or partial work, 2 usage or settings error.";
+
+const FULL_REBUILD_EXAMPLES: &str = "\
+Examples:
+  crm-vec full-rebuild                   Build the index from every lead
+  crm-vec full-rebuild --keep-previous   Keep the old index on disk for a rollback
+  crm-vec full-rebuild --json            Print the run summary as JSON on stdout";
+
+const SYNC_NEW_EXAMPLES: &str = "\
+Examples:
+  crm-vec sync-new                                 Sync what changed since the last run
+  crm-vec sync-new --dry-run                       Print what would change, write nothing
+  crm-vec sync-new --since \"2025-01-01 00:00:00\"  Scan from this UTC time for this run
+  */5 * * * * cd /srv/crm-vec && crm-vec sync-new --quiet    A crontab line, every 5 minutes";
+
+const SEARCH_EXAMPLES: &str = "\
+Examples:
+  crm-vec search \"customers worried about delivery times\"
+  crm-vec search chairs --stage Won --limit 5
+  crm-vec search \"office furniture\" --min-revenue 10000 --type opportunity --json";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  WEBHOOK_SECRET=$(openssl rand -hex 24) crm-vec serve   Listen on 127.0.0.1:3000
+  crm-vec serve --host 0.0.0.0 --port 8080               Listen on every interface
+  curl http://127.0.0.1:3000/webhook/status              Show the queue";
+
+const MCP_EXAMPLES: &str = "\
+Examples:
+  crm-vec mcp                             What an MCP client starts
+  crm-vec mcp --read-only                 Serve only the search and status tools
+  crm-vec mcp --listen 127.0.0.1:3000     Also receive Odoo's webhooks in this process";
 
 #[derive(Debug, Args)]
 pub struct FullRebuildArgs {
@@ -213,11 +291,11 @@ pub struct SearchArgs {
     #[arg(long = "type", value_enum, value_name = "TYPE")]
     pub lead_type: Option<LeadType>,
 
-    /// Only leads whose expected revenue is at least this amount
+    /// Only leads whose expected revenue is at least this amount, in the lead's currency
     #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
     pub min_revenue: Option<f64>,
 
-    /// Only leads whose expected revenue is at most this amount
+    /// Only leads whose expected revenue is at most this amount, in the lead's currency
     #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
     pub max_revenue: Option<f64>,
 
@@ -288,6 +366,9 @@ pub struct McpArgs {
     /// Also run the webhook listener on this address, in the same process
     #[arg(long, value_name = "HOST:PORT")]
     pub listen: Option<String>,
+
+    #[command(flatten, next_help_heading = "Webhook listener (with --listen)")]
+    pub listener: ListenerArgs,
 }
 
 #[derive(Debug, Args)]
@@ -300,6 +381,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
 
+    #[command(flatten)]
+    pub listener: ListenerArgs,
+}
+
+/// Settings of the webhook listener, shared by `serve` and `mcp --listen`.
+#[derive(Debug, Args)]
+pub struct ListenerArgs {
     /// Listen on a non-loopback address even without WEBHOOK_SECRET
     #[arg(long)]
     pub allow_unauthenticated: bool,
@@ -328,6 +416,33 @@ pub struct ServeArgs {
     /// Attempts before an event is marked failed
     #[arg(long, default_value_t = 8, value_name = "COUNT", hide = true)]
     pub max_attempts: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Shell to print completions for
+    #[arg(value_enum, value_name = "SHELL", required_unless_present = "write")]
+    pub shell: Option<clap_complete::Shell>,
+
+    /// Write the completions of every shell into this directory instead of printing one
+    #[arg(long, value_name = "DIR", conflicts_with = "shell")]
+    pub write: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write crm-vec.1 and one page per command (crm-vec-search.1, ...) into this directory
+    /// instead of printing crm-vec.1
+    #[arg(long, value_name = "DIR")]
+    pub write: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting, its value and where it came from: flag, environment, .env or default
+    ///
+    /// Secrets are masked, and URLs are shown without user info or query string.
+    Show,
 }
 
 /// Parses a duration: a number with `ms`, `s`, `m` or `h`, or a bare number of seconds.
@@ -394,6 +509,18 @@ mod tests {
         assert!(parse_lead_id("-3").is_err());
         assert!(parse_lead_id("abc").is_err());
         assert!(parse_lead_id("1.5").is_err());
+    }
+
+    #[test]
+    fn duration_takes_units_and_bare_seconds() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("200ms"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 days").is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::cli::GlobalArgs;
 use crate::embed::openai::OpenAiSettings;
 use crate::embed::voyage::VoyageSettings;
 use crate::embed::RetryPolicy;
+use crate::index::server::QdrantSettings;
 use crate::odoo::{OdooSettings, ProtocolChoice};
 use crate::secret::Secret;
 
@@ -88,16 +89,25 @@ pub const VARIABLES: &[(&str, bool)] = &[
     ("EMBEDDINGS_API_KEY", true),
     ("EMBEDDINGS_MODEL", false),
     ("EMBEDDINGS_DIMENSION", false),
+    ("EMBEDDINGS_MODEL_DIR", false),
     ("CRM_VEC_ARCHIVED", false),
     ("CRM_VEC_LOCK_TIMEOUT", false),
     ("CRM_VEC_PAGE_SIZE", false),
     ("CRM_VEC_MESSAGES", false),
+    ("QDRANT_URL", false),
+    ("QDRANT_API_KEY", true),
+    ("WEBHOOK_SECRET", true),
+    ("HOST", false),
+    ("PORT", false),
 ];
 
 pub const DEFAULT_COLLECTION: &str = "odoo_crm_leads";
 pub const DEFAULT_VOYAGE_MODEL: &str = "voyage-4-lite";
 pub const DEFAULT_VOYAGE_DIMENSION: usize = 1024;
 pub const DEFAULT_VOYAGE_BASE_URL: &str = "https://api.voyageai.com/v1";
+/// How to get a binary that runs the local model, for errors of binaries built without it.
+pub const LOCAL_FEATURE_HINT: &str = "a crm-vec built with the `local` feature: \
+     cargo install --path . --features local";
 
 /// What happens to archived (lost) leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +124,11 @@ pub enum EmbeddingSettings {
     None,
     Voyage(VoyageSettings),
     OpenAi(OpenAiSettings),
+    /// A sentence-transformers model directory run in-process. Only a binary built with the
+    /// `local` feature resolves to this.
+    Local {
+        model_dir: PathBuf,
+    },
 }
 
 /// One resolved value, as `config show` reports it.
@@ -346,12 +361,13 @@ impl Settings {
         }
     }
 
-    /// `voyage`, `openai` or `none`.
+    /// `voyage`, `openai`, `local` or `none`.
     pub fn provider_name(&self) -> &'static str {
         match self.embeddings {
             EmbeddingSettings::None => "none",
             EmbeddingSettings::Voyage(_) => "voyage",
             EmbeddingSettings::OpenAi(_) => "openai",
+            EmbeddingSettings::Local { .. } => "local",
         }
     }
 
@@ -425,6 +441,32 @@ impl Settings {
         self.value("ODOO_URL")
     }
 
+    /// The Qdrant server that holds the index, or `None` for the embedded index.
+    ///
+    /// `QDRANT_API_KEY` must be visible ASCII, because it travels in a request header; the
+    /// error never shows the key.
+    pub fn qdrant(&self) -> Result<Option<QdrantSettings>, SettingsError> {
+        let Some(url) = self.value("QDRANT_URL") else {
+            return Ok(None);
+        };
+        let url = url.trim().trim_end_matches('/').to_string();
+        validate_http_url("QDRANT_URL", &url)?;
+
+        let api_key = match self.value("QDRANT_API_KEY").map(str::trim) {
+            None => None,
+            Some(key) if key.bytes().all(|b| b.is_ascii_graphic()) => Some(Secret::new(key)),
+            Some(_) => {
+                return Err(SettingsError::Invalid {
+                    name: "QDRANT_API_KEY".to_string(),
+                    message: "the key contains spaces or characters outside visible ASCII; \
+                              copy it again"
+                        .to_string(),
+                })
+            }
+        };
+        Ok(Some(QdrantSettings::new(url, api_key)))
+    }
+
     fn resolve_embeddings(&self) -> Result<EmbeddingSettings, SettingsError> {
         let provider = match self.value("EMBEDDINGS_PROVIDER") {
             Some(name) => name.to_ascii_lowercase(),
@@ -435,12 +477,30 @@ impl Settings {
             "none" => Ok(EmbeddingSettings::None),
             "voyage" => self.voyage().map(EmbeddingSettings::Voyage),
             "openai" => self.openai().map(EmbeddingSettings::OpenAi),
+            "local" => self.local(),
             other => Err(invalid(
                 "EMBEDDINGS_PROVIDER",
                 other,
-                "voyage, openai or none",
+                "voyage, openai, local or none",
             )),
         }
+    }
+
+    fn local(&self) -> Result<EmbeddingSettings, SettingsError> {
+        if !cfg!(feature = "local") {
+            return Err(SettingsError::Invalid {
+                name: "EMBEDDINGS_PROVIDER".to_string(),
+                message: format!("'local' needs {LOCAL_FEATURE_HINT}"),
+            });
+        }
+        let model_dir =
+            self.value("EMBEDDINGS_MODEL_DIR")
+                .ok_or_else(|| SettingsError::Missing {
+                    names: vec!["EMBEDDINGS_MODEL_DIR".to_string()],
+                })?;
+        Ok(EmbeddingSettings::Local {
+            model_dir: PathBuf::from(model_dir),
+        })
     }
 
     fn voyage(&self) -> Result<VoyageSettings, SettingsError> {
@@ -703,6 +763,44 @@ mod tests {
         let err =
             Settings::resolve(&layers(&[], &[("EMBEDDINGS_PROVIDER", "voyage")], &[])).unwrap_err();
         assert_eq!(err.to_string(), "missing required settings: VOYAGE_API_KEY");
+    }
+
+    #[cfg(not(feature = "local"))]
+    #[test]
+    fn local_provider_without_feature_says_how_to_build() {
+        let err =
+            Settings::resolve(&layers(&[], &[("EMBEDDINGS_PROVIDER", "local")], &[])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid value for EMBEDDINGS_PROVIDER: 'local' needs a crm-vec built with the \
+             `local` feature: cargo install --path . --features local"
+        );
+    }
+
+    #[cfg(feature = "local")]
+    #[test]
+    fn local_provider_needs_model_dir() {
+        let err =
+            Settings::resolve(&layers(&[], &[("EMBEDDINGS_PROVIDER", "local")], &[])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing required settings: EMBEDDINGS_MODEL_DIR"
+        );
+    }
+
+    #[cfg(feature = "local")]
+    #[test]
+    fn local_provider_takes_model_dir() {
+        let env = [
+            ("EMBEDDINGS_PROVIDER", "local"),
+            ("EMBEDDINGS_MODEL_DIR", "/models/minilm"),
+        ];
+        let settings = Settings::resolve(&layers(&[], &env, &[])).unwrap();
+        assert_eq!(settings.provider_name(), "local");
+        let EmbeddingSettings::Local { model_dir } = &settings.embeddings else {
+            panic!("expected local settings");
+        };
+        assert_eq!(model_dir, &PathBuf::from("/models/minilm"));
     }
 
     #[test]

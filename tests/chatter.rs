@@ -15,7 +15,7 @@ const SERVICES_LEAD: u64 = 15;
 #[test]
 fn chatter_text_is_searchable() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     let search = sandbox.json(&["search", "weekly backups every Monday", "--json"]);
@@ -28,7 +28,7 @@ fn chatter_text_is_searchable() {
 #[test]
 fn chatter_off_leaves_it_out() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let mut sandbox = Sandbox::for_odoo(&odoo);
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.set("CRM_VEC_MESSAGES", "0");
     sandbox.json(&["full-rebuild", "--json"]);
 
@@ -40,7 +40,7 @@ fn chatter_off_leaves_it_out() {
 #[test]
 fn rebuild_reads_messages_once_per_page() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let mut sandbox = Sandbox::for_odoo(&odoo);
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.set("CRM_VEC_PAGE_SIZE", "10");
     sandbox.json(&["full-rebuild", "--json"]);
 
@@ -54,7 +54,7 @@ fn rebuild_reads_messages_once_per_page() {
 fn new_message_reembeds_that_lead() {
     let odoo = OdooStandIn::start(StandInConfig::default());
     let embed = EmbedStandIn::start(EmbedConfig::default());
-    let mut sandbox = Sandbox::for_odoo(&odoo);
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.use_voyage(&embed, "test-voyage-key-xyz");
     sandbox.json(&["full-rebuild", "--json"]);
     embed.reset_counters();
@@ -81,7 +81,7 @@ fn new_message_reembeds_that_lead() {
 #[test]
 fn message_counts_reach_payload() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let mut sandbox = Sandbox::for_odoo(&odoo);
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.set("CRM_VEC_MESSAGES", "2");
     sandbox.json(&["full-rebuild", "--json"]);
     let search = sandbox.json(&["search", "RedHat servers", "--limit", "1", "--json"]);
@@ -91,7 +91,7 @@ fn message_counts_reach_payload() {
 #[test]
 fn messages_setting_is_validated() {
     let sandbox = {
-        let mut sandbox = Sandbox::new();
+        let mut sandbox = Sandbox::on_backend();
         sandbox.set("CRM_VEC_MESSAGES", "many");
         sandbox.set("ODOO_URL", "http://127.0.0.1:9");
         sandbox.set("ODOO_DB", "crm");

@@ -29,7 +29,7 @@ fn sorted(mut ids: Vec<u64>) -> Vec<u64> {
 #[test]
 fn rebuild_indexes_active_demo_leads() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
 
     let summary = sandbox.json(&["full-rebuild", "--json"]);
     assert_eq!(summary["fetched"], json!(44));
@@ -40,7 +40,10 @@ fn rebuild_indexes_active_demo_leads() {
 
     let status = sandbox.json(&["status", "--json"]);
     assert_eq!(status["index"]["points"], json!(39));
-    assert_eq!(status["index"]["backend"], json!("embedded"));
+    assert_eq!(
+        status["index"]["backend"],
+        json!(Sandbox::expected_backend())
+    );
     assert_eq!(status["index"]["model"], Value::Null);
     assert_eq!(status["odoo"]["leads_active"], json!(39));
     assert_eq!(status["odoo"]["leads_archived"], json!(5));
@@ -50,7 +53,7 @@ fn rebuild_indexes_active_demo_leads() {
 #[test]
 fn lost_leads_are_absent() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     let search = sandbox.json(&[
@@ -70,7 +73,7 @@ fn lost_leads_are_absent() {
 #[test]
 fn keyword_search_finds_chairs_first() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     let search = sandbox.json(&["search", "chairs", "--json"]);
@@ -83,7 +86,7 @@ fn keyword_search_finds_chairs_first() {
 #[test]
 fn search_filters_by_stage() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     let search = sandbox.json(&["search", "contract", "--stage", "Won", "--json"]);
@@ -99,7 +102,7 @@ fn search_filters_by_stage() {
 #[test]
 fn search_filters_by_min_revenue() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     let search = sandbox.json(&[
@@ -122,7 +125,7 @@ fn search_filters_by_min_revenue() {
 #[test]
 fn search_table_is_plain_when_piped() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     let run = sandbox.run(&["search", "chairs"]);
@@ -140,7 +143,7 @@ fn search_table_is_plain_when_piped() {
 #[test]
 fn empty_search_exits_zero() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     let search = sandbox.json(&["search", "zzzzqqqq", "--json"]);
@@ -151,7 +154,7 @@ fn empty_search_exits_zero() {
 fn voyage_rebuild_reuses_unchanged_vectors() {
     let odoo = odoo(OdooVersion::V17);
     let embed = EmbedStandIn::start(EmbedConfig::default());
-    let mut sandbox = Sandbox::for_odoo(&odoo);
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.use_voyage(&embed, "test-voyage-key-xyz");
 
     let first = sandbox.json(&["full-rebuild", "--json"]);
@@ -181,7 +184,7 @@ fn voyage_rebuild_reuses_unchanged_vectors() {
 fn voyage_documents_and_queries_use_input_types() {
     let odoo = odoo(OdooVersion::V17);
     let embed = EmbedStandIn::start(EmbedConfig::default());
-    let mut sandbox = Sandbox::for_odoo(&odoo);
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.use_voyage(&embed, "test-voyage-key-xyz");
     sandbox.json(&["full-rebuild", "--json"]);
     let search = sandbox.json(&["search", "chairs", "--json"]);
@@ -197,7 +200,7 @@ fn voyage_documents_and_queries_use_input_types() {
 #[test]
 fn odoo19_with_api_key_uses_json2_only() {
     let odoo = odoo(OdooVersion::V19);
-    let mut sandbox = Sandbox::new();
+    let mut sandbox = Sandbox::on_backend();
     sandbox.use_odoo(&odoo, &odoo.config().api_key);
 
     let summary = sandbox.json(&["full-rebuild", "--json"]);
@@ -219,7 +222,7 @@ fn odoo19_with_api_key_uses_json2_only() {
 #[test]
 fn odoo19_requests_only_existing_fields() {
     let odoo19 = odoo(OdooVersion::V19);
-    let mut sandbox = Sandbox::new();
+    let mut sandbox = Sandbox::on_backend();
     sandbox.use_odoo(&odoo19, &odoo19.config().api_key);
     sandbox.json(&["full-rebuild", "--json"]);
     for request in odoo19.requests() {
@@ -236,7 +239,7 @@ fn odoo19_requests_only_existing_fields() {
     }
 
     let odoo17 = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo17);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo17);
     sandbox.json(&["full-rebuild", "--json"]);
     for request in odoo17.requests() {
         assert!(
@@ -264,11 +267,11 @@ fn odoo17_and_19_index_the_same_text() {
     };
 
     let odoo17 = odoo(OdooVersion::V17);
-    let sandbox17 = Sandbox::for_odoo(&odoo17);
+    let sandbox17 = Sandbox::for_odoo_on_backend(&odoo17);
     sandbox17.json(&["full-rebuild", "--json"]);
 
     let odoo19 = odoo(OdooVersion::V19);
-    let mut sandbox19 = Sandbox::new();
+    let mut sandbox19 = Sandbox::on_backend();
     sandbox19.use_odoo(&odoo19, &odoo19.config().api_key);
     sandbox19.json(&["full-rebuild", "--json"]);
 
@@ -278,7 +281,7 @@ fn odoo17_and_19_index_the_same_text() {
 #[test]
 fn odoo19_with_password_falls_back_once() {
     let odoo = odoo(OdooVersion::V19);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
 
     let run = sandbox.run(&["full-rebuild", "--json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -291,7 +294,7 @@ fn odoo19_with_password_falls_back_once() {
 #[test]
 fn sync_record_updates_payload() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     odoo.update_lead(20, json!({"expected_revenue": 123456.0}));
@@ -309,7 +312,7 @@ fn sync_record_updates_payload() {
 #[test]
 fn sync_record_of_unchanged_lead_writes_nothing() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     let summary = sandbox.json(&["sync-record", "20", "--json"]);
@@ -323,7 +326,7 @@ fn sync_record_of_unchanged_lead_writes_nothing() {
 #[test]
 fn sync_record_removes_archived_and_unknown() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     odoo.archive_lead(20);
@@ -348,7 +351,7 @@ fn sync_record_removes_archived_and_unknown() {
 #[test]
 fn sync_record_of_deleted_lead_removes_point() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     odoo.delete_lead(14);
@@ -363,7 +366,7 @@ fn sync_record_of_deleted_lead_removes_point() {
 #[test]
 fn delete_removes_points() {
     let odoo = odoo(OdooVersion::V17);
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     let summary = sandbox.json(&["delete", "4", "5", "7", "--json"]);
@@ -386,7 +389,7 @@ fn delete_removes_points() {
 
 #[test]
 fn delete_rejects_bad_ids() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::on_backend();
     for bad in ["0", "-1", "abc", "1.5", "99999999999999999999999"] {
         let run = sandbox.run(&["delete", bad]);
         assert_eq!(run.code, 2, "id {bad}: {}", run.stderr);
@@ -397,7 +400,7 @@ fn delete_rejects_bad_ids() {
 #[test]
 fn archived_leads_kept_with_keep_policy() {
     let odoo = odoo(OdooVersion::V17);
-    let mut sandbox = Sandbox::for_odoo(&odoo);
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.set("CRM_VEC_ARCHIVED", "keep");
     let summary = sandbox.json(&["full-rebuild", "--json"]);
     assert_eq!(summary["upserted"], json!(44));

@@ -16,7 +16,7 @@ fn checkpoint(sandbox: &Sandbox) -> Value {
 }
 
 fn voyage_sandbox(odoo: &OdooStandIn, embed: &EmbedStandIn) -> Sandbox {
-    let mut sandbox = Sandbox::for_odoo(odoo);
+    let mut sandbox = Sandbox::for_odoo_on_backend(odoo);
     sandbox.use_voyage(embed, VOYAGE_KEY);
     sandbox
 }
@@ -76,7 +76,7 @@ fn sync_new_applies_exactly_the_changes() {
 #[test]
 fn sync_new_json_has_checkpoint() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
     odoo.set_clock("2026-12-04 10:00:00");
     odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
@@ -106,7 +106,7 @@ fn sync_new_json_has_checkpoint() {
 #[test]
 fn rebuild_sets_checkpoint_to_newest_write() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
     // The demo data's won and lost leads were written last, at the reference time.
     let newest = checkpoint(&sandbox);
@@ -118,7 +118,7 @@ fn rebuild_sets_checkpoint_to_newest_write() {
 #[test]
 fn shared_write_date_is_read_in_full() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let mut sandbox = Sandbox::for_odoo(&odoo);
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.set("CRM_VEC_PAGE_SIZE", "100");
     sandbox.json(&["full-rebuild", "--json"]);
 
@@ -138,7 +138,7 @@ fn shared_write_date_is_read_in_full() {
 #[test]
 fn late_commit_inside_overlap_is_synced() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     odoo.set_clock("2026-12-04 12:00:10");
@@ -162,7 +162,7 @@ fn late_commit_inside_overlap_is_synced() {
 #[test]
 fn late_commit_outside_overlap_needs_since() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
     odoo.set_clock("2026-12-04 12:00:10");
     odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
@@ -179,8 +179,10 @@ fn late_commit_outside_overlap_needs_since() {
 #[test]
 fn failed_odoo_page_keeps_checkpoint() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let mut sandbox = Sandbox::for_odoo(&odoo);
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.set("CRM_VEC_PAGE_SIZE", "100");
+    // Without chatter, every call of the run below is a lead read after the first five.
+    sandbox.set("CRM_VEC_MESSAGES", "0");
     sandbox.json(&["full-rebuild", "--json"]);
     for n in 0..300 {
         odoo.create_lead(json!({"name": format!("Imported lead number {n}")}));
@@ -229,7 +231,7 @@ fn failed_embedding_keeps_checkpoint() {
 #[test]
 fn missing_point_is_repaired() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
     sandbox.json(&["delete", "14", "--json"]);
 
@@ -243,7 +245,7 @@ fn missing_point_is_repaired() {
 #[test]
 fn orphaned_point_is_pruned() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
     odoo.delete_lead(20);
 
@@ -257,7 +259,7 @@ fn orphaned_point_is_pruned() {
 #[test]
 fn no_prune_skips_comparison() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
     odoo.delete_lead(20);
     let report = sandbox.json(&["sync-new", "--no-prune", "--json"]);
@@ -268,7 +270,7 @@ fn no_prune_skips_comparison() {
 #[test]
 fn unarchived_lead_comes_back() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
     odoo.unarchive_lead(7);
     let report = sandbox.json(&["sync-new", "--json"]);
@@ -298,7 +300,7 @@ fn refresh_payload_updates_silent_changes() {
 #[test]
 fn dry_run_writes_nothing() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
     let before = checkpoint(&sandbox);
     odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
@@ -317,7 +319,7 @@ fn dry_run_writes_nothing() {
 
 #[test]
 fn since_rejects_bad_times() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::on_backend();
     for bad in [
         "yesterday",
         "2026-12-04",
@@ -332,7 +334,7 @@ fn since_rejects_bad_times() {
 #[test]
 fn status_reports_backlog_and_drift() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
     let current = sandbox.json(&["status", "--deep", "--json"]);
@@ -371,7 +373,7 @@ fn status_reports_backlog_and_drift() {
 #[test]
 fn archived_leads_are_not_drift() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
     let status = sandbox.json(&["status", "--deep", "--json"]);
     assert_eq!(status["odoo"]["leads_archived"], json!(5));
@@ -382,7 +384,7 @@ fn archived_leads_are_not_drift() {
 #[test]
 fn status_check_exit_codes() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     let unbuilt = sandbox.run(&["status", "--check"]);
     assert_eq!(unbuilt.code, 1, "{}", unbuilt.stderr);
 
@@ -408,7 +410,7 @@ fn status_check_exit_codes() {
 #[test]
 fn cron_output_is_quiet() {
     let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     let rebuild = sandbox.run(&["full-rebuild"]);
     assert_eq!(rebuild.code, 0, "{}", rebuild.stderr);
     assert!(

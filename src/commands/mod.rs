@@ -1,23 +1,30 @@
 //! One function per subcommand. Each resolves what it needs from the settings, calls the sync
 //! core and formats the result as a table or JSON.
 
+mod config;
 mod delete;
 mod full_rebuild;
+pub mod generate;
+mod mcp;
 mod search;
+mod serve;
 pub mod status;
 mod sync_new;
 mod sync_record;
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::Command;
+use crate::cli::{Command, ConfigCommand};
 use crate::embed::openai::OpenAiClient;
 use crate::embed::voyage::VoyageClient;
 use crate::embed::{Bm25, Provider};
+use crate::index::any::AnyStore;
 use crate::index::embedded::EmbeddedStore;
+use crate::index::server::ServerStore;
 use crate::odoo::OdooClient;
 use crate::output::Output;
 use crate::settings::{EmbeddingSettings, Settings};
@@ -38,17 +45,49 @@ pub async fn run(command: Command, ctx: Invocation) -> Result<ExitCode> {
         Command::Delete(args) => delete::run(&ctx, args).await,
         Command::Search(args) => search::run(&ctx, args).await,
         Command::Status(args) => status::run(&ctx, args).await,
+        Command::Mcp(args) => mcp::run(ctx, args).await,
+        Command::Serve(args) => serve::run(ctx, args).await,
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man(args) => generate::man(&args),
+        Command::Config(ConfigCommand::Show) => config::show(&ctx),
     }
 }
 
 impl Invocation {
-    /// Opens the index store named by the settings.
-    pub fn open_store(&self) -> Result<EmbeddedStore> {
-        Ok(EmbeddedStore::open(
-            &self.settings.data_dir,
-            &self.settings.collection,
-            self.settings.lock_timeout,
-        )?)
+    /// Opens the index store named by the settings: the Qdrant server of `QDRANT_URL`, or
+    /// the embedded index in the data directory.
+    pub fn open_store(&self) -> Result<AnyStore> {
+        if let Some(qdrant) = self.settings.qdrant()? {
+            let store = ServerStore::open(qdrant, &self.settings.collection)?;
+            return Ok(AnyStore::Server(store));
+        }
+        Ok(AnyStore::Embedded(self.open_embedded()?))
+    }
+
+    /// Opens the embedded index. While `crm-vec serve` owns it, `sync-record` goes through
+    /// the listener's queue (printed here, then the process exits) and every other command
+    /// borrows the index from the listener for as long as this process runs.
+    fn open_embedded(&self) -> Result<EmbeddedStore> {
+        let settings = &self.settings;
+        let locked = match EmbeddedStore::open(
+            &settings.data_dir,
+            &settings.collection,
+            settings.lock_timeout,
+        ) {
+            Err(err @ crate::index::IndexError::Locked { .. }) => err,
+            opened => return Ok(opened?),
+        };
+        let Some(owner) = crate::serve::owner::Owner::find(settings) else {
+            return Err(locked.into());
+        };
+        if let Some(ids) = crate::serve::owner::sync_record_ids() {
+            let (summary, outcomes) = owner.sync_records(&ids)?;
+            sync_record::print_outcomes(self, &outcomes)?;
+            let records = serde_json::to_value(&outcomes)?;
+            print_summary(self, "sync-record", &summary, Some(("records", records)))?;
+            std::process::exit(if summary.failed > 0 { 1 } else { 0 });
+        }
+        owner.lend(settings, settings.lock_timeout.max(Duration::from_secs(30)))
     }
 
     /// The configured dense embedding provider, if any.
@@ -62,6 +101,20 @@ impl Invocation {
                 OpenAiClient::new(openai.clone())
                     .context("invalid OpenAI-compatible embedding settings")?,
             )),
+            #[cfg(feature = "local")]
+            EmbeddingSettings::Local { model_dir } => Some(Provider::Local(
+                crate::embed::local::LocalModel::open(model_dir).with_context(|| {
+                    format!(
+                        "could not open the local embedding model (EMBEDDINGS_MODEL_DIR={})",
+                        model_dir.display()
+                    )
+                })?,
+            )),
+            #[cfg(not(feature = "local"))]
+            EmbeddingSettings::Local { .. } => anyhow::bail!(
+                "EMBEDDINGS_PROVIDER=local needs {}",
+                crate::settings::LOCAL_FEATURE_HINT
+            ),
         })
     }
 
@@ -72,10 +125,7 @@ impl Invocation {
     }
 
     /// Everything a sync run needs, connected.
-    pub async fn sync_context(
-        &self,
-        reporter: Arc<dyn Reporter>,
-    ) -> Result<SyncContext<EmbeddedStore>> {
+    pub async fn sync_context(&self, reporter: Arc<dyn Reporter>) -> Result<SyncContext<AnyStore>> {
         let provider = self.provider()?;
         // The lock first: a second process should fail before it spends any Odoo calls.
         let store = self.open_store()?;
@@ -144,6 +194,9 @@ pub fn hint_for(err: &anyhow::Error) -> Option<String> {
                 return Some(hint);
             }
         }
+        if let Some(serve) = cause.downcast_ref::<crate::serve::ServeError>() {
+            return serve.hint();
+        }
         if let Some(crate::index::IndexError::Locked { .. }) = cause.downcast_ref() {
             return Some(
                 "wait for the other crm-vec process to finish, or raise --lock-timeout".to_string(),
@@ -159,7 +212,8 @@ pub fn hint_for(err: &anyhow::Error) -> Option<String> {
     None
 }
 
-/// The webhook queue of a listener that owns the index, when one runs; `None` otherwise.
-pub async fn queue_status(_ctx: &Invocation) -> Option<serde_json::Value> {
-    None
+/// The webhook queue: the running listener's, or the one `crm-vec serve` left on disk;
+/// `None` when serve never ran on this index.
+pub async fn queue_status(ctx: &Invocation) -> Option<serde_json::Value> {
+    Some(crate::serve::queue_status(&ctx.settings)).filter(|queue| !queue.is_null())
 }

@@ -1,8 +1,11 @@
-//! Embedding providers: Voyage AI, any OpenAI-compatible endpoint, or none, plus the sparse BM25
-//! vectors computed locally for every lead and query.
+//! Embedding providers: Voyage AI, any OpenAI-compatible endpoint, a local model (with the
+//! `local` feature), or none, plus the sparse BM25 vectors computed locally for every lead and
+//! query.
 
 pub mod bm25;
 mod http;
+#[cfg(feature = "local")]
+pub mod local;
 pub mod openai;
 pub mod voyage;
 
@@ -44,6 +47,9 @@ pub enum EmbedError {
     InvalidResponse(String),
     #[error("invalid embedding settings: {0}")]
     InvalidSettings(String),
+    #[cfg(feature = "local")]
+    #[error(transparent)]
+    Local(#[from] local::LocalModelError),
 }
 
 /// Retry and timeout policy shared by the HTTP providers.
@@ -76,6 +82,8 @@ impl Default for RetryPolicy {
 pub enum Provider {
     Voyage(voyage::VoyageClient),
     OpenAi(openai::OpenAiClient),
+    #[cfg(feature = "local")]
+    Local(local::LocalModel),
 }
 
 impl Provider {
@@ -84,6 +92,8 @@ impl Provider {
         match self {
             Provider::Voyage(client) => client.model(),
             Provider::OpenAi(client) => client.model(),
+            #[cfg(feature = "local")]
+            Provider::Local(model) => model.model(),
         }
     }
 
@@ -92,6 +102,8 @@ impl Provider {
         match self {
             Provider::Voyage(client) => Some(client.dimension()),
             Provider::OpenAi(client) => client.dimension(),
+            #[cfg(feature = "local")]
+            Provider::Local(model) => Some(model.dimension()),
         }
     }
 
@@ -100,6 +112,8 @@ impl Provider {
         match self {
             Provider::Voyage(client) => client.plan_batches(texts),
             Provider::OpenAi(client) => client.plan_batches(texts),
+            #[cfg(feature = "local")]
+            Provider::Local(model) => model.plan_batches(texts),
         }
     }
 
@@ -112,6 +126,8 @@ impl Provider {
         match self {
             Provider::Voyage(client) => client.embed(texts, input_type).await,
             Provider::OpenAi(client) => client.embed(texts, input_type).await,
+            #[cfg(feature = "local")]
+            Provider::Local(model) => Ok(model.embed(texts).await?),
         }
     }
 }

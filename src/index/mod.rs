@@ -4,9 +4,12 @@
 //! Qdrant's engine running in-process (`qdrant-edge`), and a Qdrant server implementation
 //! reached over gRPC. The sync core only sees [`IndexStore`] and [`VectorIndex`].
 
+pub mod any;
 pub mod embedded;
+pub mod server;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -173,6 +176,17 @@ pub trait IndexStore: Send + Sync {
         keep_previous: bool,
     ) -> impl Future<Output = IndexResult<()>> + Send;
 
+    /// Opens the newest collection with `layout` that an unfinished full rebuild left behind,
+    /// so that the next rebuild can reuse the vectors it holds. Stores that keep no such
+    /// collections return `None`.
+    fn open_abandoned(
+        &self,
+        layout: &IndexLayout,
+    ) -> impl Future<Output = IndexResult<Option<Self::Index>>> + Send {
+        let _ = layout;
+        async { Ok(None) }
+    }
+
     /// Reads the sync state of the live collection (a default state when there is none).
     fn load_state(&self) -> impl Future<Output = IndexResult<SyncState>> + Send;
 
@@ -184,4 +198,54 @@ pub trait IndexStore: Send + Sync {
 
     /// Where the index lives: a directory or a server URL without credentials.
     fn location(&self) -> String;
+}
+
+/// One open store shared by several users in a process (the MCP tools, the webhook listener's
+/// workers, sync contexts), which a store cannot be opened twice for because it holds the
+/// index lock.
+impl<S: IndexStore> IndexStore for Arc<S> {
+    type Index = S::Index;
+
+    fn open_live(&self) -> impl Future<Output = IndexResult<Option<Self::Index>>> + Send {
+        (**self).open_live()
+    }
+
+    fn create_staging(
+        &self,
+        layout: IndexLayout,
+    ) -> impl Future<Output = IndexResult<Self::Index>> + Send {
+        (**self).create_staging(layout)
+    }
+
+    fn commit(
+        &self,
+        staging: Self::Index,
+        state: SyncState,
+        keep_previous: bool,
+    ) -> impl Future<Output = IndexResult<()>> + Send {
+        (**self).commit(staging, state, keep_previous)
+    }
+
+    fn open_abandoned(
+        &self,
+        layout: &IndexLayout,
+    ) -> impl Future<Output = IndexResult<Option<Self::Index>>> + Send {
+        (**self).open_abandoned(layout)
+    }
+
+    fn load_state(&self) -> impl Future<Output = IndexResult<SyncState>> + Send {
+        (**self).load_state()
+    }
+
+    fn save_state(&self, state: &SyncState) -> impl Future<Output = IndexResult<()>> + Send {
+        (**self).save_state(state)
+    }
+
+    fn backend(&self) -> &'static str {
+        (**self).backend()
+    }
+
+    fn location(&self) -> String {
+        (**self).location()
+    }
 }

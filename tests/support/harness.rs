@@ -74,6 +74,45 @@ impl Sandbox {
         sandbox
     }
 
+    /// A sandbox on the index backend under test: a Qdrant server when the test process has
+    /// `QDRANT_URL`, with a collection of its own, else the embedded index.
+    pub fn on_backend() -> Sandbox {
+        let mut sandbox = Sandbox::new();
+        sandbox.use_backend_from_env();
+        sandbox
+    }
+
+    /// [`Sandbox::for_odoo`] on the index backend under test.
+    pub fn for_odoo_on_backend(odoo: &OdooStandIn) -> Sandbox {
+        let mut sandbox = Sandbox::for_odoo(odoo);
+        sandbox.use_backend_from_env();
+        sandbox
+    }
+
+    /// Passes `QDRANT_URL` and `QDRANT_API_KEY` through and picks a collection name no other
+    /// sandbox uses, so that runs against a shared server do not meet.
+    pub fn use_backend_from_env(&mut self) {
+        let Ok(url) = std::env::var("QDRANT_URL") else {
+            return;
+        };
+        self.set("QDRANT_URL", &url);
+        if let Ok(key) = std::env::var("QDRANT_API_KEY") {
+            self.set("QDRANT_API_KEY", &key);
+        }
+        let n = NEXT_SANDBOX.fetch_add(1, Ordering::SeqCst);
+        let collection = format!("crm_vec_test_{}_{n}", std::process::id());
+        self.set("COLLECTION", &collection);
+    }
+
+    /// `"qdrant"` when tests run against a server, else `"embedded"`.
+    pub fn expected_backend() -> &'static str {
+        if std::env::var_os("QDRANT_URL").is_some() {
+            "qdrant"
+        } else {
+            "embedded"
+        }
+    }
+
     /// Points the sandbox at an Odoo stand-in, logging in with `password` (or an API key).
     pub fn use_odoo(&mut self, odoo: &OdooStandIn, password: &str) {
         let config: StandInConfig = odoo.config();
