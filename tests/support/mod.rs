@@ -5,3 +5,4 @@
 pub mod embed;
 pub mod harness;
 pub mod odoo;
+pub mod webhook;

@@ -1,0 +1,656 @@
+//! `crm-vec serve` against the Odoo stand-in: the endpoints and their answers, the queue's
+//! settle delay and retries, crashes and restarts, and commands handed to the listener.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use support::embed::{EmbedConfig, EmbedStandIn};
+use support::harness::{hit_ids, Sandbox};
+use support::odoo::{OdooStandIn, OdooVersion, StandInConfig};
+use support::webhook::{
+    eventually, get, odoo_body, post_like_odoo, recorded_bodies, request, Listener, ODOO17_ACTION,
+};
+
+const SECRET: &str = "webhook-secret-4f9a1c";
+const FAST: [&str; 4] = ["--settle-delay", "200ms", "--reconcile-every", "0"];
+
+fn odoo(version: OdooVersion) -> OdooStandIn {
+    OdooStandIn::start(StandInConfig {
+        version,
+        ..StandInConfig::default()
+    })
+}
+
+/// A sandbox on the stand-in with an index built and WEBHOOK_SECRET set.
+fn indexed(odoo: &OdooStandIn) -> Sandbox {
+    let mut sandbox = Sandbox::for_odoo(odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    sandbox.set("WEBHOOK_SECRET", SECRET);
+    sandbox
+}
+
+fn sync_path() -> String {
+    format!("/webhook/sync?token={SECRET}")
+}
+
+fn delete_path() -> String {
+    format!("/webhook/delete?token={SECRET}")
+}
+
+/// Ids in the index, through `search` on the lead's own name.
+fn indexed_ids(sandbox: &Sandbox, query: &str) -> Vec<u64> {
+    hit_ids(&sandbox.json(&["search", query, "--limit", "100", "--json"]))
+}
+
+#[test]
+fn health_needs_no_secret_and_status_does() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(&sandbox, &FAST);
+
+    let health = get(listener.addr, "/health", None);
+    assert_eq!(health.body["status"], json!("ok"));
+    assert_eq!(health.body["server"], json!("crm-vec"));
+    assert_eq!(health.body["version"], json!(env!("CARGO_PKG_VERSION")));
+
+    assert_eq!(get(listener.addr, "/webhook/status", None).status, 401);
+    let status = listener.status(Some(SECRET));
+    assert_eq!(status["auth_required"], json!(true));
+    assert_eq!(status["queue"]["pending"], json!(0));
+    assert_eq!(status["queue"]["failed"], json!(0));
+    assert_eq!(status["failed_events"], json!([]));
+    let endpoints = status["endpoints"].as_array().unwrap();
+    assert!(endpoints.contains(&json!("POST /webhook/sync")));
+    assert!(endpoints.contains(&json!("POST /webhook/delete")));
+}
+
+#[test]
+fn bad_requests_get_their_status_and_no_secret_is_logged() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(&sandbox, &FAST);
+    let addr = listener.addr;
+    let timeout = Duration::from_secs(5);
+    let post = |target: &str, body: &str| {
+        request(addr, "POST", target, &[], body.as_bytes(), timeout).unwrap()
+    };
+
+    let bad_bodies = [
+        ("not json", "_id=3"),
+        ("missing id", r#"{"_model": "crm.lead"}"#),
+        ("zero", r#"{"_id": 0}"#),
+        ("negative", r#"{"_id": -3}"#),
+        ("fractional", r#"{"_id": 3.5}"#),
+        ("boolean", r#"{"_id": true}"#),
+        ("text", r#"{"_id": "three"}"#),
+        ("empty ids", r#"{"ids": []}"#),
+        ("wrong model", r#"{"_id": 3, "_model": "res.partner"}"#),
+        ("array", "[3]"),
+    ];
+    for (case, body) in bad_bodies {
+        let answer = post(&sync_path(), body);
+        assert_eq!(answer.status, 400, "{case}: {}", answer.text);
+        let error = answer.body["error"].as_str().unwrap_or_default();
+        assert!(!error.is_empty(), "{case}: no message in {}", answer.text);
+        assert!(
+            answer.body.get("received").is_some(),
+            "{case}: {}",
+            answer.text
+        );
+    }
+    // curl -d sends a form Content-Type; the body still counts as JSON.
+    let form = request(
+        addr,
+        "POST",
+        &sync_path(),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        br#"{"_id": 3}"#,
+        timeout,
+    )
+    .unwrap();
+    assert_eq!(form.status, 202, "{}", form.text);
+
+    assert_eq!(post("/webhook/sync", r#"{"_id": 3}"#).status, 401);
+    let wrong = post("/webhook/sync?token=not-the-secret", r#"{"_id": 3}"#);
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.body, json!({"error": "Unauthorized"}));
+    let header = request(
+        addr,
+        "POST",
+        "/webhook/delete",
+        &[("x-webhook-secret", SECRET)],
+        br#"{"_id": 3}"#,
+        timeout,
+    )
+    .unwrap();
+    assert_eq!(header.status, 202, "{}", header.text);
+
+    assert_eq!(post("/nowhere", "{}").status, 404);
+    assert_eq!(get(addr, "/webhook/sync", Some(SECRET)).status, 405);
+    assert_eq!(post("/health", "{}").status, 405);
+    let big = format!(r#"{{"_id": 3, "pad": "{}"}}"#, "x".repeat(1024 * 1024));
+    assert_eq!(post(&sync_path(), &big).status, 413);
+
+    std::thread::sleep(Duration::from_millis(300));
+    let log = listener.stderr();
+    assert!(log.contains("event received"), "no event lines:\n{log}");
+    assert!(!log.contains(SECRET), "the secret is in the log:\n{log}");
+    assert!(
+        !log.contains("not-the-secret"),
+        "a token is in the log:\n{log}"
+    );
+    assert!(
+        !log.contains("token="),
+        "a query string is in the log:\n{log}"
+    );
+}
+
+#[test]
+fn wait_true_answers_match_earlier_servers() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(&sandbox, &FAST);
+    let wait = |path: &str, body: &str| {
+        post_with_timeout(listener.addr, &format!("{path}&wait=true"), body)
+    };
+
+    odoo.update_lead(3, json!({"name": "Renamed through wait"}));
+    let synced = wait(&sync_path(), r#"{"_id": 3}"#);
+    assert_eq!(synced.status, 200, "{}", synced.text);
+    assert_eq!(synced.body["status"], json!("ok"));
+    assert_eq!(synced.body["synced"], json!(3));
+    assert!(synced.body["durationMs"].is_u64(), "{}", synced.text);
+
+    let several = wait(&sync_path(), r#"{"ids": [4, 5]}"#);
+    assert_eq!(several.status, 200, "{}", several.text);
+    assert_eq!(several.body["synced"], json!([4, 5]));
+
+    let deleted = wait(&delete_path(), r#"{"_id": 3}"#);
+    assert_eq!(deleted.status, 200, "{}", deleted.text);
+    assert_eq!(deleted.body["status"], json!("ok"));
+    assert_eq!(deleted.body["deleted"], json!(3));
+
+    let unknown = wait(&sync_path(), r#"{"_id": 9999}"#);
+    assert_eq!(unknown.status, 500, "{}", unknown.text);
+    assert_eq!(unknown.body["status"], json!("error"));
+    assert_eq!(unknown.body["id"], json!(9999));
+    assert_eq!(unknown.body["errors"], json!(["Lead ID 9999 not found"]));
+    listener.wait_idle(Some(SECRET), Duration::from_secs(5));
+}
+
+fn post_with_timeout(
+    addr: std::net::SocketAddr,
+    target: &str,
+    body: &str,
+) -> support::webhook::Answer {
+    request(
+        addr,
+        "POST",
+        target,
+        &[],
+        body.as_bytes(),
+        Duration::from_secs(15),
+    )
+    .unwrap_or_else(|err| panic!("POST {target}: {err}"))
+}
+
+#[test]
+fn precommit_create_update_archive_and_delete_reach_the_index() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(&sandbox, &FAST);
+
+    // 17.0 posts inside the still-open transaction: the new lead is not readable yet.
+    let id = odoo.create_lead(json!({"name": "Quokka habitat furniture"}));
+    odoo.set_hidden(id, true);
+    for body in recorded_bodies("odoo17").iter().take(22) {
+        let body = body.replace("\"_id\": 45", &format!("\"_id\": {id}"));
+        let answer = post_like_odoo(listener.addr, &sync_path(), &body).unwrap();
+        assert_eq!(answer.status, 202, "{}", answer.text);
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!indexed_ids(&sandbox, "quokka").contains(&id));
+    odoo.set_hidden(id, false);
+    eventually(Duration::from_secs(10), "the new lead indexed", || {
+        indexed_ids(&sandbox, "quokka").contains(&id)
+    });
+
+    odoo.update_lead(id, json!({"name": "Wombat habitat furniture"}));
+    post_like_odoo(listener.addr, &sync_path(), &odoo_body(ODOO17_ACTION, id)).unwrap();
+    eventually(Duration::from_secs(5), "the update indexed", || {
+        indexed_ids(&sandbox, "wombat").contains(&id)
+    });
+
+    odoo.archive_lead(id);
+    post_like_odoo(listener.addr, &sync_path(), &odoo_body(ODOO17_ACTION, id)).unwrap();
+    eventually(Duration::from_secs(5), "the archived lead removed", || {
+        !indexed_ids(&sandbox, "wombat").contains(&id)
+    });
+
+    // A delete the stand-in never performed (rolled back) keeps the lead.
+    let kept = 4;
+    post_like_odoo(
+        listener.addr,
+        &delete_path(),
+        &odoo_body(ODOO17_ACTION, kept),
+    )
+    .unwrap();
+    listener.wait_idle(Some(SECRET), Duration::from_secs(5));
+    assert!(indexed_ids(&sandbox, "chair").contains(&kept));
+
+    odoo.delete_lead(kept);
+    post_like_odoo(
+        listener.addr,
+        &delete_path(),
+        &odoo_body(ODOO17_ACTION, kept),
+    )
+    .unwrap();
+    listener.wait_idle(Some(SECRET), Duration::from_secs(5));
+    assert!(!indexed_ids(&sandbox, "chair").contains(&kept));
+}
+
+#[test]
+fn archive_is_kept_hidden_under_keep() {
+    let odoo = odoo(OdooVersion::V18);
+    let mut sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.set("CRM_VEC_ARCHIVED", "keep");
+    sandbox.json(&["full-rebuild", "--json"]);
+    let listener = Listener::start(&sandbox, &FAST);
+
+    odoo.archive_lead(4);
+    post_like_odoo(listener.addr, "/webhook/sync", &odoo_body(ODOO17_ACTION, 4)).unwrap();
+    listener.wait_idle(None, Duration::from_secs(5));
+    assert!(!indexed_ids(&sandbox, "chair").contains(&4));
+    let archived = hit_ids(&sandbox.json(&["search", "chair", "--include-archived", "--json"]));
+    assert!(archived.contains(&4), "{archived:?}");
+}
+
+#[test]
+fn a_burst_like_odoo_19_is_answered_fast_and_read_once() {
+    let odoo = odoo(OdooVersion::V19);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(
+        &sandbox,
+        &["--settle-delay", "500ms", "--reconcile-every", "0"],
+    );
+    odoo.clear_requests();
+
+    let action = "On create and edit(#12)";
+    let started = Instant::now();
+    for _ in 0..15 {
+        let answer = post_like_odoo(listener.addr, &sync_path(), &odoo_body(action, 6)).unwrap();
+        assert_eq!(answer.status, 202);
+        assert!(
+            answer.elapsed < Duration::from_millis(200),
+            "{:?}",
+            answer.elapsed
+        );
+    }
+    assert!(started.elapsed() < Duration::from_secs(1));
+    listener.wait_idle(Some(SECRET), Duration::from_secs(5));
+    assert_eq!(odoo.count_calls("crm.lead", "read"), 1);
+    assert!(
+        listener.stderr().contains(action),
+        "the action name is not logged"
+    );
+}
+
+#[test]
+fn two_hundred_concurrent_senders_all_get_answers_within_a_second() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(&sandbox, &FAST);
+    let addr = listener.addr;
+
+    let senders: Vec<_> = (0..200u64)
+        .map(|n| {
+            std::thread::spawn(move || {
+                post_like_odoo(addr, &sync_path(), &odoo_body(ODOO17_ACTION, 1 + n % 44))
+            })
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = Vec::new();
+    for sender in senders {
+        let answer = sender.join().unwrap().expect("an answer within 1 s");
+        assert_eq!(answer.status, 202, "{}", answer.text);
+        latencies.push(answer.elapsed);
+    }
+    latencies.sort();
+    let p50 = latencies[latencies.len() / 2];
+    let p99 = latencies[latencies.len() * 99 / 100];
+    let max = latencies[latencies.len() - 1];
+    eprintln!("200 concurrent webhooks: p50 {p50:?}, p99 {p99:?}, max {max:?}");
+    assert!(max < Duration::from_secs(1));
+    listener.wait_idle(Some(SECRET), Duration::from_secs(10));
+}
+
+#[test]
+fn idle_connections_do_not_stop_webhooks() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(&sandbox, &FAST);
+
+    let idle: Vec<std::net::TcpStream> = (0..500)
+        .map(|_| std::net::TcpStream::connect(listener.addr).expect("connect"))
+        .collect();
+    // Half of them start a request and never finish it.
+    for stream in idle.iter().step_by(2) {
+        use std::io::Write;
+        let mut stream = stream;
+        let _ = stream.write_all(b"POST /webhook/sync HTTP/1.1\r\nContent-Length: 100\r\n\r\n{");
+    }
+    for n in 0..20 {
+        let answer = post_like_odoo(
+            listener.addr,
+            &sync_path(),
+            &odoo_body(ODOO17_ACTION, 1 + n),
+        )
+        .expect("an answer within 1 s");
+        assert_eq!(answer.status, 202);
+    }
+    drop(idle);
+}
+
+#[test]
+fn a_thousand_webhooks_for_a_hundred_leads_read_and_embed_each_once() {
+    let odoo = odoo(OdooVersion::V17);
+    let embed = EmbedStandIn::start(EmbedConfig::default());
+    let mut sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.use_voyage(&embed, &EmbedConfig::default().api_key);
+    sandbox.set("WEBHOOK_SECRET", SECRET);
+    let mut ids: Vec<u64> = odoo.lead_ids();
+    while ids.len() < 100 {
+        ids.push(odoo.create_lead(json!({"name": format!("Burst lead {}", ids.len())})));
+    }
+    let ids: Vec<u64> = ids.into_iter().take(100).collect();
+    sandbox.json(&["full-rebuild", "--json"]);
+    for id in &ids {
+        odoo.update_lead(*id, json!({"description": format!("<p>changed {id}</p>")}));
+    }
+    let listener = Listener::start(
+        &sandbox,
+        &["--settle-delay", "1500ms", "--reconcile-every", "0"],
+    );
+    odoo.clear_requests();
+    embed.reset_counters();
+
+    let addr = listener.addr;
+    let started = Instant::now();
+    let senders: Vec<_> = (0..10)
+        .map(|thread| {
+            let ids = ids.clone();
+            std::thread::spawn(move || {
+                for n in 0..100 {
+                    let id = ids[(thread * 100 + n) % 100];
+                    let answer = post_like_odoo(addr, &sync_path(), &odoo_body(ODOO17_ACTION, id))
+                        .expect("an answer within 1 s");
+                    assert_eq!(answer.status, 202);
+                }
+            })
+        })
+        .collect();
+    for sender in senders {
+        sender.join().unwrap();
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    listener.wait_idle(Some(SECRET), Duration::from_secs(15));
+
+    let reads = odoo.count_calls("crm.lead", "read");
+    assert!((1..=100).contains(&reads), "{reads} reads");
+    // Archived (lost) leads leave the index under the default policy and embed nothing.
+    let active = ids
+        .iter()
+        .filter(|id| {
+            odoo.lead(**id)
+                .is_some_and(|lead| lead["active"] == json!(true))
+        })
+        .count();
+    assert_eq!(embed.texts_embedded(), active);
+    let changed = hit_ids(&sandbox.json(&["search", "changed", "--limit", "100", "--json"]));
+    assert_eq!(changed.len(), active, "{changed:?}");
+}
+
+#[test]
+fn kill_9_with_queued_events_then_restart_processes_each_once() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let mut listener = Listener::start(
+        &sandbox,
+        &["--settle-delay", "60s", "--reconcile-every", "0"],
+    );
+    let leads = [3u64, 4, 5, 6, 8];
+    for id in leads {
+        odoo.update_lead(id, json!({"name": format!("Crash survivor {id}")}));
+        for _ in 0..3 {
+            post_like_odoo(listener.addr, &sync_path(), &odoo_body(ODOO17_ACTION, id)).unwrap();
+        }
+    }
+    assert_eq!(listener.status(Some(SECRET))["queue"]["pending"], json!(5));
+    listener.kill_9();
+    odoo.clear_requests();
+
+    let listener = Listener::start(&sandbox, &FAST);
+    listener.wait_idle(Some(SECRET), Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(500));
+    let read_ids: Vec<u64> = odoo
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.model.as_deref() == Some("crm.lead") && r.rpc_method.as_deref() == Some("read")
+        })
+        .flat_map(|r| read_ids_of(r.json()))
+        .collect();
+    let mut sorted = read_ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, leads.to_vec(), "each lead read exactly once");
+    let found = indexed_ids(&sandbox, "crash survivor");
+    for id in leads {
+        assert!(found.contains(&id), "lead {id} not current: {found:?}");
+    }
+}
+
+/// The ids a JSON-RPC `read` call asked for.
+fn read_ids_of(body: Option<Value>) -> Vec<u64> {
+    let Some(body) = body else { return Vec::new() };
+    let args = &body["params"]["args"];
+    // execute_kw(db, uid, password, model, method, [ids, fields], kwargs)
+    args[5][0]
+        .as_array()
+        .map(|ids| ids.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn odoo_outage_is_retried_reported_and_recovered() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(
+        &sandbox,
+        &[
+            "--settle-delay",
+            "100ms",
+            "--reconcile-every",
+            "0",
+            "--retry-base",
+            "300ms",
+        ],
+    );
+    odoo.set_down(true);
+    odoo.update_lead(5, json!({"name": "Back after the outage"}));
+    post_like_odoo(listener.addr, &sync_path(), &odoo_body(ODOO17_ACTION, 5)).unwrap();
+
+    eventually(Duration::from_secs(15), "the failure reported", || {
+        let status = listener.status(Some(SECRET));
+        status["failed_events"].as_array().is_some_and(|events| {
+            events
+                .iter()
+                .any(|e| e["id"] == json!(5) && e["attempts"].as_u64() >= Some(1))
+        })
+    });
+    let status = listener.status(Some(SECRET));
+    let event = &status["failed_events"][0];
+    assert_eq!(event["kind"], json!("sync"));
+    assert!(
+        event["last_error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{status}"
+    );
+
+    odoo.clear_faults();
+    listener.wait_idle(Some(SECRET), Duration::from_secs(20));
+    assert!(indexed_ids(&sandbox, "outage").contains(&5));
+    assert_eq!(listener.status(Some(SECRET))["failed_events"], json!([]));
+}
+
+#[test]
+fn events_out_of_attempts_are_marked_failed() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(
+        &sandbox,
+        &[
+            "--settle-delay",
+            "50ms",
+            "--reconcile-every",
+            "0",
+            "--retry-base",
+            "50ms",
+            "--max-attempts",
+            "2",
+        ],
+    );
+    odoo.set_down(true);
+    post_like_odoo(listener.addr, &delete_path(), &odoo_body(ODOO17_ACTION, 7)).unwrap();
+    eventually(Duration::from_secs(20), "the event marked failed", || {
+        listener.status(Some(SECRET))["queue"]["failed"] == json!(1)
+    });
+    let status = listener.status(Some(SECRET));
+    assert_eq!(status["failed_events"][0]["id"], json!(7));
+    assert_eq!(status["failed_events"][0]["kind"], json!("delete"));
+    assert_eq!(status["failed_events"][0]["attempts"], json!(2));
+    assert_eq!(status["queue"]["pending"], json!(0));
+}
+
+#[test]
+fn odoo_down_at_start_still_listens_and_catches_up() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    odoo.set_down(true);
+    let listener = Listener::start(
+        &sandbox,
+        &[
+            "--settle-delay",
+            "100ms",
+            "--reconcile-every",
+            "0",
+            "--retry-base",
+            "200ms",
+        ],
+    );
+    odoo.update_lead(6, json!({"name": "Started while Odoo slept"}));
+    let answer = post_like_odoo(listener.addr, &sync_path(), &odoo_body(ODOO17_ACTION, 6)).unwrap();
+    assert_eq!(answer.status, 202);
+    std::thread::sleep(Duration::from_millis(800));
+    odoo.clear_faults();
+    listener.wait_idle(Some(SECRET), Duration::from_secs(20));
+    assert!(indexed_ids(&sandbox, "slept").contains(&6));
+}
+
+#[test]
+fn sigterm_exits_zero_and_keeps_the_queue() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let mut listener = Listener::start(
+        &sandbox,
+        &["--settle-delay", "60s", "--reconcile-every", "0"],
+    );
+    odoo.update_lead(8, json!({"name": "Survives a polite stop"}));
+    post_like_odoo(listener.addr, &sync_path(), &odoo_body(ODOO17_ACTION, 8)).unwrap();
+    assert_eq!(listener.terminate(), Some(0), "{}", listener.stderr());
+
+    let listener = Listener::start(&sandbox, &FAST);
+    listener.wait_idle(Some(SECRET), Duration::from_secs(10));
+    assert!(indexed_ids(&sandbox, "polite").contains(&8));
+}
+
+#[test]
+fn non_loopback_needs_a_secret_or_an_explicit_flag() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = Sandbox::for_odoo(&odoo);
+    let refused = sandbox.run(&["serve", "--host", "0.0.0.0", "--port", "0"]);
+    assert_eq!(refused.code, 1, "{}", refused.all_output());
+    assert!(
+        refused.stderr.contains("WEBHOOK_SECRET"),
+        "{}",
+        refused.stderr
+    );
+
+    let listener = Listener::start(&sandbox, &["--host", "0.0.0.0", "--allow-unauthenticated"]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        listener.stderr().contains("without WEBHOOK_SECRET"),
+        "{}",
+        listener.stderr()
+    );
+}
+
+#[test]
+fn other_commands_go_through_the_running_listener() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(&sandbox, &FAST);
+
+    let search = sandbox.json(&["search", "chairs", "--json"]);
+    assert!(hit_ids(&search).contains(&4), "{search}");
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["index"]["points"], json!(39));
+    assert_eq!(status["sync"]["queue"]["pending"], json!(0), "{status}");
+
+    odoo.update_lead(5, json!({"name": "Synced through the listener"}));
+    let synced = sandbox.json(&["sync-record", "5", "--json"]);
+    assert_eq!(synced["records"], json!([{"id": 5, "status": "synced"}]));
+    assert_eq!(synced["upserted"], json!(1));
+    let log = listener.stderr();
+    assert!(
+        log.contains("crm-vec sync-record"),
+        "not through the queue:\n{log}"
+    );
+    assert!(indexed_ids(&sandbox, "listener").contains(&5));
+
+    // The listener still works after lending its index.
+    odoo.update_lead(6, json!({"name": "Webhook after a loan"}));
+    post_like_odoo(listener.addr, &sync_path(), &odoo_body(ODOO17_ACTION, 6)).unwrap();
+    listener.wait_idle(Some(SECRET), Duration::from_secs(10));
+    assert!(indexed_ids(&sandbox, "loan").contains(&6));
+}
+
+#[test]
+fn periodic_sync_new_catches_missed_changes() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(
+        &sandbox,
+        &["--settle-delay", "200ms", "--reconcile-every", "1s"],
+    );
+
+    // No webhook is sent for this change.
+    odoo.advance_clock(Duration::from_secs(60));
+    odoo.update_lead(
+        9,
+        json!({"name": "Platypus caught by the reconcile", "active": true}),
+    );
+    eventually(Duration::from_secs(15), "the missed change indexed", || {
+        indexed_ids(&sandbox, "platypus").contains(&9)
+    });
+    assert!(
+        listener.stderr().contains("periodic sync-new done"),
+        "{}",
+        listener.stderr()
+    );
+}
