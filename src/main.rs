@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 use tracing_subscriber::EnvFilter;
 
-use crm_vec::cli::Cli;
+use crm_vec::cli::{Cli, Command};
 use crm_vec::commands::{self, Invocation};
 use crm_vec::output::Output;
 use crm_vec::settings::{Layers, Settings, SettingsError};
@@ -18,7 +18,31 @@ fn main() -> ExitCode {
         Err(err) => err.exit(),
     };
     let output = Output::new(&cli.global);
-    init_logging(&cli.global, &output);
+    // A listener's log is its record of events, so it shows one line per event by default.
+    let runs_listener = match &cli.command {
+        Command::Serve(_) => true,
+        Command::Mcp(args) => args.listen.is_some(),
+        _ => false,
+    };
+    init_logging(&cli.global, &output, runs_listener);
+
+    // Completions and man pages come from the clap definitions alone, so a malformed .env in
+    // the working directory does not stop them.
+    let generated = match &cli.command {
+        Command::Completions(args) => Some(commands::generate::completions(args)),
+        Command::Man(args) => Some(commands::generate::man(args)),
+        _ => None,
+    };
+    if let Some(result) = generated {
+        return match result {
+            Ok(code) => code,
+            Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+            Err(err) => {
+                render_error(&err);
+                ExitCode::from(1)
+            }
+        };
+    }
 
     let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let settings = Layers::from_process(&cli.global, &matches, &dir)
@@ -56,13 +80,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr: warnings by default, `-v` debug, `-vv` trace, `--quiet` errors only;
-/// `RUST_LOG` overrides all of them.
-fn init_logging(args: &crm_vec::cli::GlobalArgs, output: &Output) {
+/// Logs go to stderr: warnings by default (crm-vec's info too when `runs_listener`), `-v`
+/// debug, `-vv` trace, `--quiet` errors only; `RUST_LOG` overrides all of them.
+fn init_logging(args: &crm_vec::cli::GlobalArgs, output: &Output, runs_listener: bool) {
     // The index engine logs internal notices through `log` at warning level (for example
     // about its memory-map support check); they mean nothing to users, so it gets errors only.
     let level = match (args.quiet, args.verbose) {
         (true, _) => "error",
+        (false, 0) if runs_listener => "warn,crm_vec=info,qdrant_edge=error",
         (false, 0) => "warn,qdrant_edge=error",
         (false, 1) => "warn,crm_vec=debug,qdrant_edge=error",
         (false, _) => "info,crm_vec=trace,qdrant_edge=warn",

@@ -32,12 +32,15 @@ impl Output {
             ColorChoice::Auto => is_terminal && !no_color,
         };
         let stderr_terminal = std::io::stderr().is_terminal();
+        let color_stderr = decide(stderr_terminal);
         Output {
             json: args.json,
             quiet: args.quiet,
             color_stdout: decide(std::io::stdout().is_terminal()),
-            color_stderr: decide(stderr_terminal),
-            progress: stderr_terminal && !args.no_progress && !args.quiet,
+            color_stderr,
+            // A bar redraws itself with escape sequences, so NO_COLOR and `--color never`,
+            // which promise none, turn it off as well.
+            progress: stderr_terminal && color_stderr && !args.no_progress && !args.quiet,
         }
     }
 

@@ -1,0 +1,408 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[crm-vec] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'crm-vec'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'crm-vec'= {
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand full-rebuild 'Build a fresh index from every lead, then switch to it atomically'
+            cand sync-record 'Fetch leads from Odoo and write them to the index'
+            cand sync-new 'Sync everything written in Odoo since the last run, and remove deleted leads'
+            cand delete 'Remove leads from the index'
+            cand search 'Search the index by meaning and keywords, with filters'
+            cand status 'Show Odoo, index and sync state side by side'
+            cand mcp 'Serve the index to AI assistants over MCP on stdin and stdout'
+            cand serve 'Listen for Odoo''s webhooks and keep the index current within seconds'
+            cand completions 'Print shell completions for bash, zsh, fish, elvish or PowerShell'
+            cand man 'Print the manual page of crm-vec, or write the pages of every command to a directory'
+            cand config 'Inspect the settings crm-vec resolves from flags, the environment and .env'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-vec;full-rebuild'= {
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --keep-previous 'Keep the previous index on disk after the switch, for rollback'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-vec;sync-record'= {
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-vec;sync-new'= {
+            cand --since 'Scan from this UTC time ("YYYY-MM-DD HH:MM:SS") instead of the checkpoint, for this run'
+            cand --overlap 'Seconds re-read behind the checkpoint, for transactions that committed late'
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --dry-run 'Print what would change and write nothing'
+            cand --no-prune 'Skip the comparison of ids in Odoo and in the index (for very large databases)'
+            cand --refresh-payload 'Re-read the payload of every indexed lead and update what drifted, without embedding'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-vec;delete'= {
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-vec;search'= {
+            cand --limit 'Number of hits to return (1 to 100)'
+            cand --stage 'Only leads in this stage (its name, e.g. "Won")'
+            cand --salesperson 'Only leads of this salesperson (their name)'
+            cand --team 'Only leads of this sales team (its name)'
+            cand --type 'Only leads of this type'
+            cand --min-revenue 'Only leads whose expected revenue is at least this amount, in the lead''s currency'
+            cand --max-revenue 'Only leads whose expected revenue is at most this amount, in the lead''s currency'
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --include-archived 'Also return archived (lost) leads kept with CRM_VEC_ARCHIVED=keep'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-vec;status'= {
+            cand --max-lag 'With --check: the oldest unsynced change allowed, in minutes'
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --deep 'Compare every id in Odoo with the index, to count missing and orphaned points'
+            cand --check 'Exit 1 when the backlog is older than --max-lag or drift is found (for health checks)'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-vec;mcp'= {
+            cand --listen 'Also run the webhook listener on this address, in the same process'
+            cand --wait-timeout 'How long a ?wait=true request waits for its result (e.g. 10s, 500ms)'
+            cand --settle-delay 'How long an event waits before the lead is read from Odoo, so that Odoo''s transaction has committed and a burst of webhooks becomes one sync'
+            cand --reconcile-every 'How often an incremental sync catches changes no webhook delivered; 0 turns it off'
+            cand --not-found-window 'How long a lead that Odoo does not return yet is retried before it counts as gone'
+            cand --retry-base 'First delay of the retries after a failure; each retry waits about twice as long'
+            cand --max-attempts 'Attempts before an event is marked failed'
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --read-only 'Serve only the search and status tools, so the assistant cannot change the index'
+            cand --allow-unauthenticated 'Listen on a non-loopback address even without WEBHOOK_SECRET'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-vec;serve'= {
+            cand --host 'Address to listen on; HOST in the environment [default: 127.0.0.1]'
+            cand --port 'Port to listen on, 0 for any free port; PORT in the environment [default: 3000]'
+            cand --wait-timeout 'How long a ?wait=true request waits for its result (e.g. 10s, 500ms)'
+            cand --settle-delay 'How long an event waits before the lead is read from Odoo, so that Odoo''s transaction has committed and a burst of webhooks becomes one sync'
+            cand --reconcile-every 'How often an incremental sync catches changes no webhook delivered; 0 turns it off'
+            cand --not-found-window 'How long a lead that Odoo does not return yet is retried before it counts as gone'
+            cand --retry-base 'First delay of the retries after a failure; each retry waits about twice as long'
+            cand --max-attempts 'Attempts before an event is marked failed'
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --allow-unauthenticated 'Listen on a non-loopback address even without WEBHOOK_SECRET'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-vec;completions'= {
+            cand --write 'Write the completions of every shell into this directory instead of printing one'
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-vec;man'= {
+            cand --write 'Write crm-vec.1 and one page per command (crm-vec-search.1, ...) into this directory instead of printing crm-vec.1'
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-vec;config'= {
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Print every setting, its value and where it came from: flag, environment, .env or default'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-vec;config;show'= {
+            cand --odoo-url 'Odoo base URL, the address you open Odoo at in a browser'
+            cand --odoo-db 'Odoo database name'
+            cand --odoo-username 'Odoo login of the user crm-vec reads leads as'
+            cand --odoo-protocol 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]'
+            cand --data-dir 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]'
+            cand --collection 'Name of the collection that holds the leads [default: odoo_crm_leads]'
+            cand --embeddings-provider 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]'
+            cand --archived 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]'
+            cand --lock-timeout 'Seconds to wait for another process that holds the embedded index [default: 0]'
+            cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
+            cand --json 'Print one JSON document on stdout instead of a table'
+            cand -q 'Print only errors: no messages, no warnings, no progress bars'
+            cand --quiet 'Print only errors: no messages, no warnings, no progress bars'
+            cand -v 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --verbose 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
+            cand --no-progress 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-vec;config;help'= {
+            cand show 'Print every setting, its value and where it came from: flag, environment, .env or default'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-vec;config;help;show'= {
+        }
+        &'crm-vec;config;help;help'= {
+        }
+        &'crm-vec;help'= {
+            cand full-rebuild 'Build a fresh index from every lead, then switch to it atomically'
+            cand sync-record 'Fetch leads from Odoo and write them to the index'
+            cand sync-new 'Sync everything written in Odoo since the last run, and remove deleted leads'
+            cand delete 'Remove leads from the index'
+            cand search 'Search the index by meaning and keywords, with filters'
+            cand status 'Show Odoo, index and sync state side by side'
+            cand mcp 'Serve the index to AI assistants over MCP on stdin and stdout'
+            cand serve 'Listen for Odoo''s webhooks and keep the index current within seconds'
+            cand completions 'Print shell completions for bash, zsh, fish, elvish or PowerShell'
+            cand man 'Print the manual page of crm-vec, or write the pages of every command to a directory'
+            cand config 'Inspect the settings crm-vec resolves from flags, the environment and .env'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-vec;help;full-rebuild'= {
+        }
+        &'crm-vec;help;sync-record'= {
+        }
+        &'crm-vec;help;sync-new'= {
+        }
+        &'crm-vec;help;delete'= {
+        }
+        &'crm-vec;help;search'= {
+        }
+        &'crm-vec;help;status'= {
+        }
+        &'crm-vec;help;mcp'= {
+        }
+        &'crm-vec;help;serve'= {
+        }
+        &'crm-vec;help;completions'= {
+        }
+        &'crm-vec;help;man'= {
+        }
+        &'crm-vec;help;config'= {
+            cand show 'Print every setting, its value and where it came from: flag, environment, .env or default'
+        }
+        &'crm-vec;help;config;show'= {
+        }
+        &'crm-vec;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
