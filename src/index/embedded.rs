@@ -165,6 +165,69 @@ impl EmbeddedStore {
         Ok(previous)
     }
 
+    /// Opens the newest generation other than the live one whose layout is `layout` and that
+    /// contains points: what a failed or killed full rebuild left behind. Generations that fail to
+    /// open (a rebuild killed while creating its shard) are skipped with a warning.
+    fn open_abandoned_blocking(
+        collection_dir: &Path,
+        layout: &IndexLayout,
+    ) -> IndexResult<Option<EmbeddedIndex>> {
+        let live = files::read_live(collection_dir)?;
+        let mut names: Vec<String> = files::list_generations(collection_dir)?
+            .into_iter()
+            .filter(|name| Some(name) != live.as_ref())
+            .collect();
+        names.sort_by_key(|name| std::cmp::Reverse(generation_millis(name)));
+
+        for name in names {
+            let dir = collection_dir.join(&name);
+            let stored: Option<IndexLayout> = match files::read_json(&dir.join(LAYOUT_FILE)) {
+                Ok(stored) => stored,
+                Err(err) => {
+                    tracing::warn!(
+                        generation = %name,
+                        error = %err,
+                        "skipped an unreadable abandoned index generation"
+                    );
+                    continue;
+                }
+            };
+            if stored.as_ref() != Some(layout) {
+                continue;
+            }
+            let index = match EmbeddedIndex::load(&dir, layout.clone()) {
+                Ok(index) => index,
+                Err(err) => {
+                    tracing::warn!(
+                        generation = %name,
+                        error = %err,
+                        "skipped an abandoned index generation that failed to open"
+                    );
+                    continue;
+                }
+            };
+            match index.count_blocking() {
+                Ok(0) => continue,
+                Ok(points) => {
+                    tracing::info!(
+                        generation = %name,
+                        points,
+                        "reusing vectors of an abandoned full rebuild"
+                    );
+                    return Ok(Some(index));
+                }
+                Err(err) => {
+                    tracing::warn!(
+                        generation = %name,
+                        error = %err,
+                        "skipped an abandoned index generation that failed to count"
+                    );
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// Deletes every generation directory except the live one and, with `keep_previous`, the
     /// one that was live before. Directories whose shard is still open in this process are left
     /// for a later commit.
@@ -272,6 +335,18 @@ impl IndexStore for EmbeddedStore {
         Ok(())
     }
 
+    async fn open_abandoned(&self, layout: &IndexLayout) -> IndexResult<Option<EmbeddedIndex>> {
+        let mut open = self.open.lock().await;
+        let collection_dir = self.collection_dir.clone();
+        let layout = layout.clone();
+        let index =
+            run_blocking(move || Self::open_abandoned_blocking(&collection_dir, &layout)).await?;
+        if let Some(index) = &index {
+            open.register(index);
+        }
+        Ok(index)
+    }
+
     async fn load_state(&self) -> IndexResult<SyncState> {
         let _open = self.open.lock().await;
         let collection_dir = self.collection_dir.clone();
@@ -316,6 +391,13 @@ fn generation_name(generation_dir: &Path) -> String {
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// Reads the creation time in Unix milliseconds from a generation name, for ordering.
+fn generation_millis(name: &str) -> u128 {
+    name.strip_prefix(files::GENERATION_PREFIX)
+        .and_then(|millis| millis.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Runs blocking file-system or qdrant-edge work on tokio's blocking thread pool.

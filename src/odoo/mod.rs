@@ -517,5 +517,54 @@ fn into_ids(result: Value, model: &str) -> Result<Vec<u64>, OdooError> {
         .collect()
 }
 
+/// Entry points into the response decoding for the property tests in `tests/hostile.rs`: an
+/// HTTP status and body as Odoo (or a proxy in front of it) could send them.
+#[doc(hidden)]
+pub mod decoding {
+    use serde_json::{Map, Value};
+
+    use super::error::ErrorContext;
+    use super::transport::RawResponse;
+    use super::{into_ids, into_records, json2, jsonrpc, OdooError};
+
+    fn raw(status: u16, content_type: Option<&str>, body: &str) -> RawResponse {
+        RawResponse {
+            status,
+            content_type: content_type.map(str::to_string),
+            location: None,
+            body: body.to_string(),
+        }
+    }
+
+    fn context() -> ErrorContext {
+        ErrorContext {
+            url: "http://127.0.0.1:8069".to_string(),
+            database: "crm".to_string(),
+            username: "admin".to_string(),
+        }
+    }
+
+    /// Decodes a `/jsonrpc` response, then reads its result as `search_read` records.
+    pub fn jsonrpc_records(
+        status: u16,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Result<Vec<Map<String, Value>>, OdooError> {
+        let result = jsonrpc::decode(&raw(status, content_type, body), &context())?;
+        into_records(result, "crm.lead", "search_read")
+    }
+
+    /// Decodes a JSON-2 response, then reads its result as `search` ids.
+    pub fn json2_ids(
+        status: u16,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Result<Vec<u64>, OdooError> {
+        let request = "POST /json/2/crm.lead/search";
+        let result = json2::decode(&raw(status, content_type, body), request, &context())?;
+        into_ids(result, "crm.lead")
+    }
+}
+
 #[cfg(test)]
 mod tests;

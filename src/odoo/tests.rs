@@ -633,7 +633,12 @@ async fn fallback_warns_once_without_secrets() {
         .unwrap();
 
     let text = logs.text();
-    let warnings: Vec<&str> = text.lines().filter(|line| line.contains("WARN")).collect();
+    // Only the fallback warning counts: on a loaded machine a retried connection may add a
+    // retry warning of its own.
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("WARN") && line.contains("JSON-2"))
+        .collect();
     assert_eq!(warnings.len(), 1, "{text}");
     assert!(warnings[0].contains("JSON-RPC, which Odoo 19 deprecates"));
     assert!(warnings[0].contains("New API Key"));

@@ -85,6 +85,9 @@ struct Planner<'a> {
     provider: Option<&'a Provider>,
     archived: ArchivePolicy,
     bm25: &'a Bm25,
+    /// Points of a full rebuild that did not finish, whose vectors a fresh collection may reuse
+    /// when the live collection has none for the same text.
+    abandoned: Option<&'a HashMap<u64, StoredPoint>>,
 }
 
 /// Turns lead records into the writes they need, given the points stored for them.
@@ -101,6 +104,7 @@ fn plan_batch(
         provider,
         archived,
         bm25,
+        abandoned,
     } = *planner;
     let mut plan = Plan {
         ready: Vec::new(),
@@ -138,11 +142,20 @@ fn plan_batch(
             continue;
         }
 
-        let stored = previous.get(&doc.id);
-        let same_text = stored.is_some_and(|point| {
+        let has_same_text = |point: &StoredPoint| {
             point.payload.get("text_hash").and_then(Value::as_str) == Some(doc.text_hash.as_str())
                 && (provider.is_none() || point.dense.is_some())
-        });
+        };
+        let mut stored = previous.get(&doc.id);
+        if !stored.is_some_and(has_same_text) {
+            let salvaged = abandoned
+                .and_then(|points| points.get(&doc.id))
+                .filter(|point| has_same_text(point));
+            if salvaged.is_some() {
+                stored = salvaged;
+            }
+        }
+        let same_text = stored.is_some_and(has_same_text);
 
         match (target, stored, same_text) {
             (Target::InPlace, Some(point), true) => {
@@ -371,23 +384,25 @@ pub async fn full_rebuild<S: IndexStore>(
         Some(provider) => Some(resolve_dimension(provider, live.as_ref()).await?),
         None => None,
     };
-    let staging = ctx
-        .store
-        .create_staging(layout_for(ctx.provider.as_ref(), dimension))
-        .await?;
+    let layout = layout_for(ctx.provider.as_ref(), dimension);
+    // Opened before the new staging collection, which would otherwise be the newest one.
+    let abandoned = match ctx.provider {
+        Some(_) => ctx.store.open_abandoned(&layout).await?,
+        None => None,
+    };
+    let staging = ctx.store.create_staging(layout).await?;
 
     ctx.reporter.start(Some(total));
-    let result = fill_collection(
-        ctx,
-        &staging,
-        live.as_ref(),
-        &lookups,
-        fields,
-        &model,
-        &mut summary,
-    )
-    .await;
+    let collections = Collections {
+        staging: &staging,
+        live: live.as_ref(),
+        abandoned: abandoned.as_ref(),
+    };
+    let result = fill_collection(ctx, collections, &lookups, fields, &model, &mut summary).await;
     ctx.reporter.finish();
+    // Closed before the commit, which removes old generations only once they are closed.
+    drop(abandoned);
+    drop(live);
     result?;
 
     let written = staging.count().await?;
@@ -432,10 +447,19 @@ async fn resolve_dimension<I: VectorIndex>(provider: &Provider, live: Option<&I>
         .ok_or_else(|| anyhow!("the embedding provider returned an empty vector"))
 }
 
+/// The collections a full rebuild reads from and writes to.
+struct Collections<'a, I> {
+    /// The new collection being filled.
+    staging: &'a I,
+    /// The live collection, whose vectors are reused for unchanged texts.
+    live: Option<&'a I>,
+    /// What an unfinished rebuild left behind, whose vectors are reused too.
+    abandoned: Option<&'a I>,
+}
+
 async fn fill_collection<S: IndexStore>(
     ctx: &SyncContext<S>,
-    staging: &S::Index,
-    live: Option<&S::Index>,
+    collections: Collections<'_, S::Index>,
     lookups: &Lookups,
     fields: Vec<String>,
     model: &str,
@@ -449,18 +473,38 @@ async fn fill_collection<S: IndexStore>(
     );
     let mut embedding: JoinSet<Result<(u64, u64)>> = JoinSet::new();
     let concurrency = ctx.embed_concurrency.max(1);
+    let Collections {
+        staging,
+        live,
+        abandoned,
+    } = collections;
 
     let outcome: Result<()> = async {
         while let Some(page) = pages.recv().await {
-            let Page { records, messages } = page?;
+            let Page { records, messages } = match page {
+                Ok(page) => page,
+                Err(err) => {
+                    // Vectors already paid for land in the staging collection, where the next
+                    // rebuild finds them.
+                    finish_embedding(&mut embedding).await;
+                    return Err(err);
+                }
+            };
             summary.fetched += records.len() as u64;
             let ids: Vec<u64> = records
                 .iter()
                 .filter_map(|r| r.get("id").and_then(Value::as_u64))
                 .collect();
             let previous = match live {
-                Some(index) => by_id(index.retrieve(ids, ctx.provider.is_some()).await?, |p| p.id),
+                Some(index) => by_id(
+                    index.retrieve(ids.clone(), ctx.provider.is_some()).await?,
+                    |p| p.id,
+                ),
                 None => HashMap::new(),
+            };
+            let salvaged = match abandoned {
+                Some(index) => Some(by_id(index.retrieve(ids, true).await?, |p| p.id)),
+                None => None,
             };
             let planner = Planner {
                 lookups,
@@ -469,6 +513,7 @@ async fn fill_collection<S: IndexStore>(
                 provider: ctx.provider.as_ref(),
                 archived: ctx.archived,
                 bm25: &ctx.bm25,
+                abandoned: salvaged.as_ref(),
             };
             let plan = plan_batch(&planner, &records, &previous, &Target::Fresh);
             summary.reused += plan.reused;
@@ -514,6 +559,18 @@ async fn fill_collection<S: IndexStore>(
         reader.abort();
     }
     outcome
+}
+
+/// Waits for the embedding tasks in flight, so that their points are written, and logs the
+/// ones that fail.
+async fn finish_embedding(tasks: &mut JoinSet<Result<(u64, u64)>>) {
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => tracing::warn!(error = %format!("{err:#}"), "an embedding task failed"),
+            Err(err) => tracing::warn!(error = %err, "an embedding task failed"),
+        }
+    }
 }
 
 async fn join_next(tasks: &mut JoinSet<Result<(u64, u64)>>) -> Result<(u64, u64)> {
@@ -603,6 +660,7 @@ pub(crate) async fn apply_in_place<S: IndexStore>(
         provider: ctx.provider.as_ref(),
         archived: ctx.archived,
         bm25: &ctx.bm25,
+        abandoned: None,
     };
     let plan = plan_batch(&planner, records, &previous, &Target::InPlace);
     summary.skipped += plan.skipped;

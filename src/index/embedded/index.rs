@@ -342,7 +342,7 @@ impl EmbeddedIndex {
         }
     }
 
-    fn count_blocking(&self) -> IndexResult<u64> {
+    pub(super) fn count_blocking(&self) -> IndexResult<u64> {
         let count = self
             .shard
             .count(CountRequest {
