@@ -1,6 +1,6 @@
 //! Resolved settings: a flag beats an environment variable, which beats a `.env` file in the
-//! working directory, which beats the default. Every value remembers where it came from, so
-//! the user can be told.
+//! working directory, which beats the default. Every value keeps its source, so `config
+//! show` can report it.
 
 use std::collections::HashMap;
 use std::fmt;

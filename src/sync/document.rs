@@ -1,9 +1,9 @@
 //! The document of a lead: the text that is embedded, the payload stored with the point, and a
 //! hash of text and model that decides whether a stored vector can be reused.
 //!
-//! Odoo answers `search_read` with many2one fields as `[id, "display name"]` or `false`, empty
-//! char fields as `false` or `""`, and `priority` as a string `"0"` to `"3"`. Fields missing on
-//! this server's version (for example `won_status` before 19.0) are simply absent.
+//! Odoo returns `search_read` results with many2one fields as `[id, "display name"]` or `false`,
+//! empty char fields as `false` or `""`, and `priority` as a string `"0"` to `"3"`. Fields missing
+//! on this server's version (for example `won_status` before 19.0) are simply absent.
 
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};

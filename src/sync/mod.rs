@@ -2,7 +2,7 @@
 //! from any of them ends up as the same point.
 //!
 //! The core reads leads from Odoo, turns them into documents, embeds the texts whose hash
-//! changed, and writes points. It knows nothing of clap, terminals or HTTP servers.
+//! changed, and writes points. It does not depend on clap, terminals or HTTP servers.
 
 pub mod document;
 pub mod html;
@@ -129,7 +129,7 @@ pub fn check_layout(index_layout: &IndexLayout, provider: Option<&Provider>) -> 
     let dimension_differs = match (index_layout.dense_dimension, configured_dimension) {
         (Some(stored), Some(configured)) => stored != configured,
         (None, None) => false,
-        // A provider whose dimension is learned from its first answer cannot be compared yet.
+        // A provider whose dimension is learned from its first response cannot be compared yet.
         (Some(_), None) => provider.is_none(),
         (None, Some(_)) => true,
     };
