@@ -8,15 +8,33 @@
 //! a bound on how many reach tiny_http at once. An idle connection costs a task and a
 //! descriptor, never a thread, and is closed after `first_byte`.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UnixStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixStream};
 use tokio::sync::Semaphore;
 
 use super::Shutdown;
+
+/// Connections the kernel completes and holds for the listener before it accepts them (capped
+/// by `net.core.somaxconn`). The standard library asks for 128, fewer than one burst of Odoo
+/// webhooks: the connections beyond it lose their SYN and retry after a second, which is when
+/// Odoo gives up on them.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds `addr` with a backlog of [`LISTEN_BACKLOG`].
+pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// Deadlines and bounds of the relay.
 #[derive(Debug, Clone, Copy)]
@@ -129,5 +147,36 @@ async fn pump(mut client: TcpStream, mut upstream: UnixStream, limits: Limits) {
             },
             _ = tokio::time::sleep_until(deadline.min(end_of_life)) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_burst_of_connections_waits_in_the_backlog_unaccepted() {
+        let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0);
+        if somaxconn < 300 {
+            eprintln!("skipped: net.core.somaxconn is {somaxconn}, under the 300 this test opens");
+            return;
+        }
+        let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Nothing accepts: each handshake must complete in the kernel's queue alone. With a
+        // backlog of 128, the 130th connect would hang until its SYN was retried.
+        let connected = tokio::task::spawn_blocking(move || {
+            (0..300)
+                .map(|_| std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|streams| streams.len())
+        })
+        .await
+        .unwrap();
+        assert_eq!(connected.map_err(|err| err.to_string()), Ok(300));
+        drop(listener);
     }
 }

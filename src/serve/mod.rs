@@ -252,9 +252,7 @@ pub async fn start(
         config.policy.clone(),
     ));
 
-    let listener =
-        std::net::TcpListener::bind(addr).with_context(|| format!("could not listen on {addr}"))?;
-    listener.set_nonblocking(true)?;
+    let listener = front::listen(addr).with_context(|| format!("could not listen on {addr}"))?;
     let local = listener.local_addr()?;
     raise_open_files_limit();
 
@@ -282,7 +280,7 @@ pub async fn start(
 
     let limits = front::Limits::for_wait_timeout(config.wait_timeout);
     let front = tokio::spawn(front::accept_loop(
-        tokio::net::TcpListener::from_std(listener)?,
+        listener,
         backend.clone(),
         limits,
         Arc::clone(&stop),
