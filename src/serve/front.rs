@@ -19,10 +19,10 @@ use tokio::sync::Semaphore;
 
 use super::Shutdown;
 
-/// Connections the kernel completes and holds for the listener before it accepts them (capped
-/// by `net.core.somaxconn`). The standard library asks for 128, fewer than one burst of Odoo
-/// webhooks: the connections beyond it lose their SYN and retry after a second, which is when
-/// Odoo gives up on them.
+/// Connections the kernel completes and queues before the listener accepts them (capped by
+/// `net.core.somaxconn`). The standard library requests 128, fewer than one burst of Odoo
+/// webhooks. Connections beyond it lose their SYN and retry after a second, and Odoo's
+/// webhook timeout is one second.
 const LISTEN_BACKLOG: u32 = 1024;
 
 /// Binds `addr` with a backlog of [`LISTEN_BACKLOG`].
@@ -155,7 +155,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_burst_of_connections_waits_in_the_backlog_unaccepted() {
+    async fn listen_backlog_queues_300_connections() {
         let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
             .ok()
             .and_then(|text| text.trim().parse().ok())
@@ -166,8 +166,8 @@ mod tests {
         }
         let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
-        // Nothing accepts: each handshake must complete in the kernel's queue alone. With a
-        // backlog of 128, the 130th connect would hang until its SYN was retried.
+        // Nothing accepts, so each handshake completes in the kernel's queue alone. With a
+        // backlog of 128, the 130th connect would wait for a SYN retry and time out.
         let connected = tokio::task::spawn_blocking(move || {
             (0..300)
                 .map(|_| std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)))
