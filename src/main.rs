@@ -55,6 +55,7 @@ fn main() -> ExitCode {
         }
     };
 
+    install_sigbus_handler();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -126,4 +127,28 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// Replaces the default action of SIGBUS (a core dump with no message) with a message and exit
+/// code 1. The embedded index writes its files through memory maps, and when the kernel cannot
+/// allocate a page behind one, usually because the disk is full, the writing thread gets SIGBUS.
+fn install_sigbus_handler() {
+    extern "C" fn on_sigbus(_signal: libc::c_int) {
+        const MESSAGE: &[u8] =
+            b"error: the index failed with SIGBUS while writing a memory-mapped file\n\
+            hint: this usually means the file system of CRM_VEC_DATA_DIR is full; free space, \
+            then run the command again\n";
+        // SAFETY: write(2) and _exit(2) are async-signal-safe, and MESSAGE is static.
+        unsafe {
+            libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+            libc::_exit(1);
+        }
+    }
+    // SAFETY: the handler only calls async-signal-safe functions.
+    unsafe {
+        libc::signal(
+            libc::SIGBUS,
+            on_sigbus as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+    }
 }

@@ -90,6 +90,7 @@ pub const VARIABLES: &[(&str, bool)] = &[
     ("EMBEDDINGS_MODEL", false),
     ("EMBEDDINGS_DIMENSION", false),
     ("EMBEDDINGS_MODEL_DIR", false),
+    ("EMBEDDINGS_TIMEOUT", false),
     ("CRM_VEC_ARCHIVED", false),
     ("CRM_VEC_LOCK_TIMEOUT", false),
     ("CRM_VEC_PAGE_SIZE", false),
@@ -105,6 +106,8 @@ pub const DEFAULT_COLLECTION: &str = "odoo_crm_leads";
 pub const DEFAULT_VOYAGE_MODEL: &str = "voyage-4-lite";
 pub const DEFAULT_VOYAGE_DIMENSION: usize = 1024;
 pub const DEFAULT_VOYAGE_BASE_URL: &str = "https://api.voyageai.com/v1";
+/// Seconds one embedding request may take before it counts as failed and is retried.
+pub const DEFAULT_EMBEDDINGS_TIMEOUT_S: u64 = 120;
 /// How to get a binary that runs the local model, for errors of binaries built without it.
 pub const LOCAL_FEATURE_HINT: &str = "a crm-vec built with the `local` feature: \
      cargo install --path . --features local";
@@ -304,6 +307,7 @@ impl Settings {
             None => Duration::ZERO,
             Some(text) => parse_seconds("CRM_VEC_LOCK_TIMEOUT", text)?,
         };
+        settings.embedding_retry()?;
         settings.embeddings = settings.resolve_embeddings()?;
         settings.page_size()?;
         settings.messages_per_lead()?;
@@ -353,6 +357,7 @@ impl Settings {
             "VOYAGE_BASE_URL" => Some(DEFAULT_VOYAGE_BASE_URL.to_string()),
             "CRM_VEC_ARCHIVED" => Some("remove".to_string()),
             "CRM_VEC_LOCK_TIMEOUT" => Some("0".to_string()),
+            "EMBEDDINGS_TIMEOUT" => Some(DEFAULT_EMBEDDINGS_TIMEOUT_S.to_string()),
             "CRM_VEC_PAGE_SIZE" => Some(crate::sync::DEFAULT_PAGE_SIZE.to_string()),
             "CRM_VEC_MESSAGES" => {
                 Some(crate::sync::messages::DEFAULT_MESSAGES_PER_LEAD.to_string())
@@ -503,6 +508,28 @@ impl Settings {
         })
     }
 
+    /// Returns the retry policy of the HTTP embedding providers, with `EMBEDDINGS_TIMEOUT` as
+    /// the timeout of one request.
+    fn embedding_retry(&self) -> Result<RetryPolicy, SettingsError> {
+        let request_timeout = match self.value("EMBEDDINGS_TIMEOUT") {
+            None => Duration::from_secs(DEFAULT_EMBEDDINGS_TIMEOUT_S),
+            Some(text) => {
+                let timeout = parse_seconds("EMBEDDINGS_TIMEOUT", text)?;
+                if timeout.is_zero() {
+                    return Err(SettingsError::Invalid {
+                        name: "EMBEDDINGS_TIMEOUT".to_string(),
+                        message: format!("'{}' is not a number of seconds above 0", shorten(text)),
+                    });
+                }
+                timeout
+            }
+        };
+        Ok(RetryPolicy {
+            request_timeout,
+            ..RetryPolicy::default()
+        })
+    }
+
     fn voyage(&self) -> Result<VoyageSettings, SettingsError> {
         let api_key = self
             .value("VOYAGE_API_KEY")
@@ -527,7 +554,7 @@ impl Settings {
                 .to_string(),
             dimension,
             base_url,
-            retry: RetryPolicy::default(),
+            retry: self.embedding_retry()?,
         })
     }
 
@@ -558,7 +585,7 @@ impl Settings {
                 .unwrap_or_default()
                 .to_string(),
             dimension,
-            retry: RetryPolicy::default(),
+            retry: self.embedding_retry()?,
         })
     }
 }
@@ -819,6 +846,37 @@ mod tests {
             }
             let result = Settings::resolve(&layers(&[], &env, &[]));
             assert!(result.is_err(), "{name}={value} was accepted");
+        }
+    }
+
+    #[test]
+    fn embeddings_timeout_sets_request_timeout() {
+        let env = [("VOYAGE_API_KEY", "k"), ("EMBEDDINGS_TIMEOUT", "2.5")];
+        let settings = Settings::resolve(&layers(&[], &env, &[])).unwrap();
+        let EmbeddingSettings::Voyage(voyage) = &settings.embeddings else {
+            panic!("expected Voyage settings");
+        };
+        assert_eq!(voyage.retry.request_timeout, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn embeddings_timeout_defaults_to_120_seconds() {
+        let env = [("VOYAGE_API_KEY", "k")];
+        let settings = Settings::resolve(&layers(&[], &env, &[])).unwrap();
+        let EmbeddingSettings::Voyage(voyage) = &settings.embeddings else {
+            panic!("expected Voyage settings");
+        };
+        assert_eq!(voyage.retry.request_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn embeddings_timeout_rejects_bad_values() {
+        for value in ["0", "-3", "soon", "1e9", "NaN"] {
+            let env = [("EMBEDDINGS_TIMEOUT", value)];
+            let err = Settings::resolve(&layers(&[], &env, &[])).unwrap_err();
+            let message = err.to_string();
+            assert!(message.contains("EMBEDDINGS_TIMEOUT"), "{value}: {message}");
+            assert!(message.contains(value), "{value}: {message}");
         }
     }
 

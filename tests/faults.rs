@@ -153,6 +153,66 @@ fn embedding_500s_are_retried_until_they_stop() {
     assert_eq!(points(&sandbox), DEMO_ACTIVE);
 }
 
+/// An embedding stand-in that holds the requests chosen by `set_timeout_next` for 3 s, and a
+/// sandbox whose embedding requests time out after `timeout` seconds.
+fn timing_out(odoo: &OdooStandIn, timeout: &str) -> (EmbedStandIn, Sandbox) {
+    let embed = EmbedStandIn::start(EmbedConfig {
+        timeout_hold: Duration::from_secs(3),
+        ..EmbedConfig::default()
+    });
+    let mut sandbox = voyage_sandbox(odoo, &embed);
+    sandbox.set("EMBEDDINGS_TIMEOUT", timeout);
+    (embed, sandbox)
+}
+
+#[test]
+fn embedding_timeouts_are_retried() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let (embed, sandbox) = timing_out(&odoo, "0.5");
+
+    embed.set_timeout_next(2);
+    let started = Instant::now();
+    let rebuilt = sandbox.json(&["full-rebuild", "--json"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "the client gave up on held requests before the stand-in answered them: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(rebuilt["embedded"], json!(DEMO_ACTIVE));
+    assert_eq!(
+        embed.request_count(),
+        3,
+        "two timed-out attempts, then one batch"
+    );
+    assert_eq!(points(&sandbox), DEMO_ACTIVE);
+}
+
+#[test]
+fn embedding_timeouts_to_the_end_keep_old_index() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let (embed, sandbox) = timing_out(&odoo, "0.3");
+    sandbox.json(&["full-rebuild", "--json"]);
+    add_leads(&odoo, 20, "Standing desk order");
+    let checkpoint = status(&sandbox)["sync"]["checkpoint"].clone();
+
+    embed.set_timeout_next(1_000);
+    let failed = sandbox.run(&["full-rebuild", "--json"]);
+    assert_eq!(failed.code, 1, "{}", failed.all_output());
+    assert!(
+        failed.stderr.contains("timed out"),
+        "the timeout is named: {}",
+        failed.stderr
+    );
+    assert!(!failed.all_output().contains(VOYAGE_KEY));
+    assert_eq!(
+        embed.request_count(),
+        1 + 5,
+        "one first batch, then five attempts"
+    );
+    assert_eq!(points(&sandbox), DEMO_ACTIVE, "the old index is still live");
+    assert_eq!(status(&sandbox)["sync"]["checkpoint"], checkpoint);
+}
+
 #[test]
 fn embedding_outage_leaves_no_partial_index() {
     let odoo = OdooStandIn::start(StandInConfig::default());
@@ -427,23 +487,74 @@ fn full_disk_keeps_old_index() {
         .expect("run fallocate");
     assert!(fill.success());
 
-    let output = sandbox
-        .command(&["full-rebuild", "--json"])
-        .output()
-        .unwrap();
-    let failed = to_run(output);
-    // NOTE: qdrant-edge 0.7.2 writes some segment files through memory maps, and a page that
-    // cannot be allocated on a full disk ends the process with SIGBUS (exit code -1 here)
-    // before any error message, so this test checks the state afterwards.
-    assert_ne!(failed.code, 0, "{}", failed.all_output());
-    if failed.code != -1 {
-        assert_clear_failure(&failed.stderr, "No space left on device");
+    let checkpoint = status(&sandbox)["sync"]["checkpoint"].clone();
+    let files_before = list_files_except(&data_dir, &[&filler, &data_dir.join("lost+found")]);
+    for args in [&["full-rebuild", "--json"][..], &["sync-new", "--json"]] {
+        let failed = sandbox.run(args);
+        assert_eq!(failed.code, 1, "{args:?}: {}", failed.all_output());
+        assert_clear_failure(&failed.stderr, "not enough free space for the index");
+        assert!(
+            failed.stderr.contains("hint: free space"),
+            "{args:?}: {}",
+            failed.stderr
+        );
     }
+    let files_after = list_files_except(&data_dir, &[&filler, &data_dir.join("lost+found")]);
+    let added: Vec<_> = files_after
+        .iter()
+        .filter(|file| !files_before.contains(file))
+        .collect();
+    let removed: Vec<_> = files_before
+        .iter()
+        .filter(|file| !files_after.contains(file))
+        .collect();
+    assert!(added.is_empty(), "files added or resized: {added:?}");
+    assert!(removed.is_empty(), "files removed or resized: {removed:?}");
+    assert_eq!(status(&sandbox)["sync"]["checkpoint"], checkpoint);
     std::fs::remove_file(&filler).unwrap();
 
     assert_eq!(points(&sandbox), DEMO_ACTIVE, "the old index is still live");
     let rebuilt = sandbox.json(&["full-rebuild", "--json"]);
     assert_eq!(rebuilt["upserted"], json!(DEMO_ACTIVE + 300));
+}
+
+#[test]
+fn sigbus_exits_one_with_a_message() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    let mut listener = Listener::start(&sandbox, &["--reconcile-every", "0"]);
+
+    // A page fault on a memory-mapped file of a full disk raises SIGBUS in the writing thread;
+    // a SIGBUS sent from outside reaches the same handler.
+    let pid = listener.child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-BUS", &pid])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = listener.child.try_wait().expect("poll serve") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not exit after SIGBUS");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1), "{}", listener.stderr());
+    // The stderr reader thread may still be draining the pipe.
+    std::thread::sleep(Duration::from_millis(200));
+    let stderr = listener.stderr();
+    assert!(
+        stderr.contains("error: the index failed with SIGBUS"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("file system of CRM_VEC_DATA_DIR is full"),
+        "{stderr}"
+    );
+    drop(listener);
+    assert_eq!(points(&sandbox), DEMO_ACTIVE, "the index opens afterwards");
 }
 
 /// Lists every file under `dir` with its size, sorted.
@@ -463,6 +574,20 @@ fn list_files(dir: &Path) -> Vec<(PathBuf, u64)> {
     }
     files.sort();
     files
+}
+
+/// Lists the files under `dir` like [`list_files`], leaving out `skip` and everything under it.
+/// It also leaves out the lock file, which every run rewrites with its process id, and
+/// `state.json`, which records each run's outcome through an atomic rename.
+fn list_files_except(dir: &Path, skip: &[&Path]) -> Vec<(PathBuf, u64)> {
+    list_files(dir)
+        .into_iter()
+        .filter(|(path, _)| !skip.iter().any(|skipped| path.starts_with(skipped)))
+        .filter(|(path, _)| {
+            path.file_name()
+                .is_none_or(|name| name != "lock" && name != "state.json")
+        })
+        .collect()
 }
 
 /// Free bytes on the file system of `dir`, from `df`.

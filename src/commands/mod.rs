@@ -202,6 +202,13 @@ pub fn hint_for(err: &anyhow::Error) -> Option<String> {
                 "wait for the other crm-vec process to finish, or raise --lock-timeout".to_string(),
             );
         }
+        if let Some(crate::index::IndexError::NoSpace { .. }) = cause.downcast_ref() {
+            return Some(
+                "free space on that file system, or set CRM_VEC_DATA_DIR to a directory on a \
+                 larger one, then run the command again"
+                    .to_string(),
+            );
+        }
         if let Some(crate::embed::EmbedError::Unauthorized { .. }) = cause.downcast_ref() {
             return Some("check VOYAGE_API_KEY or EMBEDDINGS_API_KEY".to_string());
         }

@@ -72,7 +72,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(crate::settings::DEFAULT_EMBEDDINGS_TIMEOUT_S),
         }
     }
 }

@@ -141,6 +141,13 @@ impl IndexStore for AnyStore {
         })
     }
 
+    fn check_room(&self, points: u64, layout: &IndexLayout) -> IndexResult<()> {
+        match self {
+            AnyStore::Embedded(store) => store.check_room(points, layout),
+            AnyStore::Server(store) => store.check_room(points, layout),
+        }
+    }
+
     async fn load_state(&self) -> IndexResult<SyncState> {
         match self {
             AnyStore::Embedded(store) => store.load_state().await,

@@ -21,6 +21,7 @@ mod files;
 mod index;
 mod lock;
 mod query;
+mod space;
 #[cfg(test)]
 mod tests;
 
@@ -293,6 +294,10 @@ impl IndexStore for EmbeddedStore {
         open.register(&index);
         open.live = Some(index.clone());
         Ok(Some(index))
+    }
+
+    fn check_room(&self, points: u64, layout: &IndexLayout) -> IndexResult<()> {
+        space::check_room(&self.collection_dir, points, layout)
     }
 
     async fn create_staging(&self, layout: IndexLayout) -> IndexResult<EmbeddedIndex> {

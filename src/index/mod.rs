@@ -111,6 +111,35 @@ pub enum IndexError {
     /// An error reported by the index engine or server.
     #[error("{0}")]
     Engine(String),
+    /// The file system of an embedded index has less free space than a write needs.
+    #[error(
+        "not enough free space for the index in {path}: {} available, about {} needed to \
+         write {points} leads",
+        format_bytes(*available),
+        format_bytes(*needed)
+    )]
+    NoSpace {
+        path: String,
+        available: u64,
+        needed: u64,
+        points: u64,
+    },
+}
+
+/// Formats a byte count with a binary unit, e.g. `12.5 MiB`.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 pub type IndexResult<T> = Result<T, IndexError>;
@@ -187,6 +216,13 @@ pub trait IndexStore: Send + Sync {
         async { Ok(None) }
     }
 
+    /// Checks that the store has room to write `points` points of `layout`, before a run
+    /// creates anything. Stores without local files have nothing to check.
+    fn check_room(&self, points: u64, layout: &IndexLayout) -> IndexResult<()> {
+        let _ = (points, layout);
+        Ok(())
+    }
+
     /// Reads the sync state of the live collection (a default state when there is none).
     fn load_state(&self) -> impl Future<Output = IndexResult<SyncState>> + Send;
 
@@ -231,6 +267,10 @@ impl<S: IndexStore> IndexStore for Arc<S> {
         layout: &IndexLayout,
     ) -> impl Future<Output = IndexResult<Option<Self::Index>>> + Send {
         (**self).open_abandoned(layout)
+    }
+
+    fn check_room(&self, points: u64, layout: &IndexLayout) -> IndexResult<()> {
+        (**self).check_room(points, layout)
     }
 
     fn load_state(&self) -> impl Future<Output = IndexResult<SyncState>> + Send {

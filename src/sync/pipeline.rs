@@ -385,6 +385,7 @@ pub async fn full_rebuild<S: IndexStore>(
         None => None,
     };
     let layout = layout_for(ctx.provider.as_ref(), dimension);
+    ctx.store.check_room(total, &layout)?;
     // Opened before the new staging collection, which would otherwise be the newest one.
     let abandoned = match ctx.provider {
         Some(_) => ctx.store.open_abandoned(&layout).await?,

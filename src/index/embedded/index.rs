@@ -169,6 +169,7 @@ impl EmbeddedIndex {
         if points.is_empty() {
             return Ok(());
         }
+        super::space::check_room(&self.generation_dir, points.len() as u64, &self.layout)?;
         let points = points
             .into_iter()
             .map(|point| self.point_to_edge(point))
@@ -220,6 +221,7 @@ impl EmbeddedIndex {
     }
 
     fn set_payloads_blocking(&self, payloads: Vec<(u64, Map<String, Value>)>) -> IndexResult<()> {
+        super::space::check_room(&self.generation_dir, payloads.len() as u64, &self.layout)?;
         // Overwriting the payload of a missing point fails in qdrant-edge, and the point may
         // have been deleted since the caller read it, so missing points are skipped.
         let ids: Vec<u64> = payloads.iter().map(|(id, _)| *id).collect();
@@ -251,6 +253,7 @@ impl EmbeddedIndex {
     }
 
     fn delete_blocking(&self, ids: Vec<u64>) -> IndexResult<usize> {
+        super::space::check_room(&self.generation_dir, 0, &self.layout)?;
         let ids: Vec<u64> = ids
             .into_iter()
             .collect::<BTreeSet<_>>()
