@@ -724,10 +724,16 @@ async fn listen_webhook_updates_next_search() {
     let stools = session.search_ids(json!({"query": "stools"})).await;
     assert_eq!(stools.first(), Some(&5));
 
+    // A search in another process runs in this one, on the open index.
+    let search = tokio::task::block_in_place(|| sandbox.run(&["search", "chairs", "--json"]));
+    assert_eq!(search.code, 0, "{}", search.all_output());
+    let searched: Value = serde_json::from_str(&search.stdout).expect("search prints JSON");
+    assert!(hit_ids(&searched).contains(&38), "{searched}");
+
     // The tools keep the index open, so it is not lent to other commands.
-    let search = tokio::task::block_in_place(|| sandbox.run(&["search", "chairs"]));
-    assert_eq!(search.code, 1, "{}", search.all_output());
-    assert!(search.stderr.contains("mcp --listen"), "{}", search.stderr);
+    let status = tokio::task::block_in_place(|| sandbox.run(&["status", "--json"]));
+    assert_eq!(status.code, 1, "{}", status.all_output());
+    assert!(status.stderr.contains("mcp --listen"), "{}", status.stderr);
 
     // Closing stdin stops the listener too, cleanly.
     let stderr = Arc::clone(&session.stderr);

@@ -631,6 +631,38 @@ fn other_commands_go_through_the_running_listener() {
 }
 
 #[test]
+fn search_runs_in_listener_without_loan() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let plain = sandbox.json(&["search", "chairs", "--json"]);
+    let filtered_args = [
+        "search",
+        "desk",
+        "--min-revenue",
+        "20000",
+        "--limit",
+        "3",
+        "--json",
+    ];
+    let filtered = sandbox.json(&filtered_args);
+    assert!(hit_ids(&plain).contains(&4), "{plain}");
+    assert!(!hit_ids(&filtered).is_empty(), "{filtered}");
+    let listener = Listener::start(&sandbox, &FAST);
+
+    assert_eq!(sandbox.json(&["search", "chairs", "--json"]), plain);
+    assert_eq!(sandbox.json(&filtered_args), filtered);
+    let log = listener.stderr();
+    assert!(
+        log.contains("searched for another crm-vec process"),
+        "the listener did not search:\n{log}"
+    );
+    assert!(
+        !log.contains("index lent"),
+        "the search borrowed the index:\n{log}"
+    );
+}
+
+#[test]
 fn periodic_sync_new_catches_missed_changes() {
     let odoo = odoo(OdooVersion::V17);
     let sandbox = indexed(&odoo);
@@ -648,9 +680,8 @@ fn periodic_sync_new_catches_missed_changes() {
     eventually(Duration::from_secs(15), "the missed change indexed", || {
         indexed_ids(&sandbox, "platypus").contains(&9)
     });
-    assert!(
-        listener.stderr().contains("periodic sync-new done"),
-        "{}",
-        listener.stderr()
-    );
+    // The search runs in the listener, so it can see the lead before the run logs its end.
+    eventually(Duration::from_secs(5), "the periodic run logged", || {
+        listener.stderr().contains("periodic sync-new done")
+    });
 }

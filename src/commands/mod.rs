@@ -64,6 +64,15 @@ impl Invocation {
         Ok(AnyStore::Embedded(self.open_embedded()?))
     }
 
+    /// Connects to the `crm-vec serve` or `crm-vec mcp --listen` that owns the embedded index,
+    /// when one runs. With a Qdrant server there is no owner.
+    pub fn index_owner(&self) -> Result<Option<crate::serve::owner::Owner>> {
+        if self.settings.qdrant()?.is_some() {
+            return Ok(None);
+        }
+        Ok(crate::serve::owner::Owner::find(&self.settings))
+    }
+
     /// Opens the embedded index. While `crm-vec serve` owns it, `sync-record` goes through
     /// the listener's queue (printed here, then the process exits) and every other command
     /// borrows the index from the listener for as long as this process runs.

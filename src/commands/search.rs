@@ -12,8 +12,6 @@ use crate::index::SearchFilter;
 use crate::output::format_amount;
 
 pub async fn run(ctx: &Invocation, args: SearchArgs) -> Result<ExitCode> {
-    let store = ctx.open_store()?;
-    let provider = ctx.provider()?;
     let filter = SearchFilter {
         stage: args.stage.clone(),
         salesperson: args.salesperson.clone(),
@@ -23,15 +21,24 @@ pub async fn run(ctx: &Invocation, args: SearchArgs) -> Result<ExitCode> {
         max_revenue: args.max_revenue,
         include_archived: args.include_archived,
     };
-    let hits = crate::sync::search::search(
-        &store,
-        provider.as_ref(),
-        &Bm25::new(),
-        &args.query,
-        filter,
-        args.limit as usize,
-    )
-    .await?;
+    let hits = match ctx.index_owner()? {
+        // The owner has the index open, so it searches faster than this process could open
+        // the index, and without closing it for a loan.
+        Some(owner) => owner.search(&args.query, &filter, args.limit as usize)?,
+        None => {
+            let store = ctx.open_store()?;
+            let provider = ctx.provider()?;
+            crate::sync::search::search(
+                &store,
+                provider.as_ref(),
+                &Bm25::new(),
+                &args.query,
+                filter,
+                args.limit as usize,
+            )
+            .await?
+        }
+    };
 
     if ctx.output.json {
         let hits: Vec<_> = hits.iter().map(|hit| hit.to_json()).collect();

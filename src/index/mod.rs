@@ -56,7 +56,8 @@ pub struct StoredPoint {
 }
 
 /// Payload filters of a search. Every field that is set narrows the hits.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SearchFilter {
     /// Stage name, matched exactly against the `stage` payload field.
     pub stage: Option<String>,

@@ -6,6 +6,9 @@
 //!
 //! - `{"op": "sync", "ids": […]}` (`sync-record`): the leads go through the listener's queue
 //!   and are processed at once; the answer carries each lead's outcome and the summary.
+//! - `{"op": "search", "query": …, "filter": {…}, "limit": N}` (`search`): the owner searches
+//!   its open index with its own provider and responds with the hits, so a search needs
+//!   neither a loan nor opening the index.
 //! - `{"op": "lend"}` (every other command): the owner finishes the batch in hand, closes the
 //!   index and answers with its queue; the command opens the index itself and runs as usual.
 //!   When the command's process ends, its connection closes and the owner opens the index
@@ -30,13 +33,19 @@ use tokio::net::{UnixListener, UnixStream};
 use super::queue::{Incoming, Kind};
 use super::worker::Processor;
 use super::{Lending, Shutdown};
+use crate::embed::Bm25;
 use crate::index::any::AnyStore;
 use crate::index::embedded::EmbeddedStore;
+use crate::index::SearchFilter;
 use crate::settings::Settings;
+use crate::sync::search::SearchHit;
 use crate::sync::{RecordOutcome, RecordStatus, Summary};
 
 /// Name of the owner socket in the collection directory.
 pub const SOCKET_FILE: &str = "serve.sock";
+
+/// Largest `limit` of a search request, as `crm-vec search --limit` accepts it.
+const MAX_SEARCH_LIMIT: u64 = 100;
 
 /// How long a handed-over `sync-record` may take.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
@@ -114,6 +123,10 @@ async fn handle(stream: UnixStream, processor: Arc<Processor>, lending: Lending)
             let answer = sync(&processor, &ids).await;
             let _ = write.write_all(format!("{answer}\n").as_bytes()).await;
         }
+        Some("search") => {
+            let answer = search(&processor, &request).await;
+            let _ = write.write_all(format!("{answer}\n").as_bytes()).await;
+        }
         Some("lend") if lending == Lending::Refused => {
             let answer = json!({
                 "ok": false,
@@ -153,6 +166,44 @@ async fn sync(processor: &Processor, ids: &[u64]) -> Value {
         .map(|r| json!({"id": r.id, "status": r.status, "error": r.error}))
         .collect();
     json!({"ok": true, "records": records, "summary": summary.to_json()})
+}
+
+/// Runs a `search` of another process on the index this process has open.
+async fn search(processor: &Processor, request: &Value) -> Value {
+    let Some(query) = request["query"].as_str() else {
+        return json!({"ok": false, "error": "the search request has no query"});
+    };
+    let filter: SearchFilter = match serde_json::from_value(request["filter"].clone()) {
+        Ok(filter) => filter,
+        Err(err) => return json!({"ok": false, "error": format!("invalid search filter: {err}")}),
+    };
+    let limit = request["limit"]
+        .as_u64()
+        .map_or(10, |limit| limit.clamp(1, MAX_SEARCH_LIMIT)) as usize;
+    let slot = processor.store.read().await;
+    let Some(store) = slot.as_ref() else {
+        return json!({"ok": false, "error": "the index is lent to another process"});
+    };
+    let found = crate::sync::search::search(
+        store.as_ref(),
+        processor.provider.as_ref(),
+        &Bm25::new(),
+        query,
+        filter,
+        limit,
+    )
+    .await;
+    match found {
+        Ok(hits) => {
+            tracing::info!(hits = hits.len(), "searched for another crm-vec process");
+            json!({"ok": true, "hits": hits})
+        }
+        Err(err) => {
+            let message = format!("{err:#}");
+            tracing::warn!(error = %message, "a search for another crm-vec process failed");
+            json!({"ok": false, "error": message})
+        }
+    }
 }
 
 /// Lends the index to another process until its connection closes.
@@ -299,6 +350,19 @@ impl Owner {
             })
             .collect();
         Ok((summary, outcomes))
+    }
+
+    /// Searches the owner's open index. The owner embeds the query with its own provider.
+    pub fn search(
+        mut self,
+        query: &str,
+        filter: &SearchFilter,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>> {
+        let request = json!({"op": "search", "query": query, "filter": filter, "limit": limit});
+        let answer = self.ask(&request)?;
+        serde_json::from_value(answer["hits"].clone())
+            .context("the search response of the crm-vec process that owns the index is invalid")
     }
 
     /// Borrows the index: the owner closes it, and this process opens it, waiting up to

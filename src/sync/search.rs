@@ -11,7 +11,7 @@ use crate::embed::{Bm25, InputType, Provider};
 use crate::index::{Hit, IndexStore, SearchFilter, SearchRequest, VectorIndex};
 
 /// A search hit with the payload fields people read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchHit {
     pub id: u64,
     pub score: f32,
