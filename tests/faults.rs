@@ -153,8 +153,8 @@ fn embedding_500s_are_retried_until_they_stop() {
     assert_eq!(points(&sandbox), DEMO_ACTIVE);
 }
 
-/// An embedding stand-in that holds the requests chosen by `set_timeout_next` for 3 s, and a
-/// sandbox whose embedding requests time out after `timeout` seconds.
+/// Starts an embedding stand-in that delays the requests chosen by `set_timeout_next` by 3 s,
+/// and a sandbox whose embedding requests time out after `timeout` seconds.
 fn timing_out(odoo: &OdooStandIn, timeout: &str) -> (EmbedStandIn, Sandbox) {
     let embed = EmbedStandIn::start(EmbedConfig {
         timeout_hold: Duration::from_secs(3),
@@ -188,7 +188,7 @@ fn embedding_timeouts_are_retried() {
 }
 
 #[test]
-fn embedding_timeouts_to_the_end_keep_old_index() {
+fn embedding_timeouts_keep_old_index() {
     let odoo = OdooStandIn::start(StandInConfig::default());
     let (embed, sandbox) = timing_out(&odoo, "0.3");
     sandbox.json(&["full-rebuild", "--json"]);
@@ -525,8 +525,8 @@ fn sigbus_exits_one_with_a_message() {
     sandbox.json(&["full-rebuild", "--json"]);
     let mut listener = Listener::start(&sandbox, &["--reconcile-every", "0"]);
 
-    // A page fault on a memory-mapped file of a full disk raises SIGBUS in the writing thread;
-    // a SIGBUS sent from outside reaches the same handler.
+    // A page fault on a memory-mapped file of a full disk raises SIGBUS in the writing thread.
+    // A SIGBUS sent from outside reaches the same handler.
     let pid = listener.child.id().to_string();
     let sent = Command::new("kill")
         .args(["-BUS", &pid])
