@@ -1968,14 +1968,8 @@ fn call_model(state: &mut State, call: ModelCall) -> Result<Value, OdooError> {
             Ok(json!(found))
         }
         "search_count" => {
-            let found = query.search(
-                &bound["domain"],
-                &context,
-                0,
-                limit_arg(&bound["limit"]),
-                None,
-            )?;
-            Ok(json!(found.len()))
+            let count = query.count(&bound["domain"], &context, limit_arg(&bound["limit"]))?;
+            Ok(json!(count))
         }
         "read" => {
             let ids = id_list(&ids)?;
@@ -2075,29 +2069,128 @@ impl<'a> Query<'a> {
     ) -> Result<Vec<u64>, OdooError> {
         let domain = self.parse_domain(domain)?;
         let order = self.parse_order(order.as_deref().unwrap_or(self.data.default_order))?;
-        let active_test = context.get("active_test") != Some(&json!(false));
-        let filter_active =
-            active_test && self.data.fields.contains_key("active") && !domain.mentions("active");
-        let mut matches: Vec<&Map<String, Value>> = Vec::new();
-        for (id, record) in &self.data.records {
-            if !self.is_visible(*id) {
-                continue;
-            }
-            if filter_active && record.get("active") == Some(&json!(false)) {
-                continue;
-            }
-            if self.matches(&domain, record)? {
-                matches.push(record);
-            }
-        }
-        matches.sort_by(|a, b| self.compare_records(a, b, &order));
-        let ids = matches
+        let filter_active = self.filters_active(&domain, context);
+        // Only the first `offset + limit` rows in order can be returned, so the rest need no sort.
+        let max_rows = limit.map(|limit| offset.saturating_add(limit));
+        let ordered = match self.search_in_id_order(&domain, filter_active, &order, max_rows)? {
+            Some(ids) => ids,
+            None => self.search_and_sort(&domain, filter_active, &order, max_rows)?,
+        };
+        let ids = ordered
             .into_iter()
             .skip(offset)
             .take(limit.unwrap_or(usize::MAX))
-            .map(|record| record["id"].as_u64().expect("records have integer ids"))
             .collect();
         Ok(ids)
+    }
+
+    /// Counts the rows `search` would return with no offset; the order cannot change a count.
+    fn count(
+        &self,
+        domain: &Value,
+        context: &Value,
+        limit: Option<usize>,
+    ) -> Result<usize, OdooError> {
+        let domain = self.parse_domain(domain)?;
+        let filter_active = self.filters_active(&domain, context);
+        let mut count = 0;
+        for (id, record) in &self.data.records {
+            if self.is_match(&domain, filter_active, *id, record)? {
+                count += 1;
+            }
+        }
+        Ok(limit.map_or(count, |limit| count.min(limit)))
+    }
+
+    fn filters_active(&self, domain: &Domain, context: &Value) -> bool {
+        let active_test = context.get("active_test") != Some(&json!(false));
+        active_test && self.data.fields.contains_key("active") && !domain.mentions("active")
+    }
+
+    fn is_match(
+        &self,
+        domain: &Domain,
+        filter_active: bool,
+        id: u64,
+        record: &Map<String, Value>,
+    ) -> Result<bool, OdooError> {
+        if !self.is_visible(id) {
+            return Ok(false);
+        }
+        if filter_active && record.get("active") == Some(&json!(false)) {
+            return Ok(false);
+        }
+        self.matches(domain, record)
+    }
+
+    /// Searches in id order without a sort when `id` is the first order term. Ids are unique and
+    /// never NULL, so that term alone decides the order, and `records` iterates in id order. The
+    /// scan starts at the domain's `id >` bound and stops after `max_rows` rows, as an index scan
+    /// would. Returns `None` when the order does not start with `id`, or a record's `id` differs
+    /// from its key.
+    fn search_in_id_order(
+        &self,
+        domain: &Domain,
+        filter_active: bool,
+        order: &[OrderTerm],
+        max_rows: Option<usize>,
+    ) -> Result<Option<Vec<u64>>, OdooError> {
+        let Some(first) = order.first().filter(|term| term.field == "id") else {
+            return Ok(None);
+        };
+        let candidates = self
+            .data
+            .records
+            .range(domain.id_lower_bound().unwrap_or(0)..);
+        let candidates: Box<dyn Iterator<Item = (&u64, &Map<String, Value>)>> = if first.descending
+        {
+            Box::new(candidates.rev())
+        } else {
+            Box::new(candidates)
+        };
+        let mut ids = Vec::new();
+        for (id, record) in candidates {
+            if max_rows.is_some_and(|max_rows| ids.len() >= max_rows) {
+                break;
+            }
+            if record.get("id").and_then(Value::as_u64) != Some(*id) {
+                return Ok(None);
+            }
+            if self.is_match(domain, filter_active, *id, record)? {
+                ids.push(*id);
+            }
+        }
+        Ok(Some(ids))
+    }
+
+    /// Filters every record and sorts the matches by `order`, keeping only the first `max_rows`.
+    fn search_and_sort(
+        &self,
+        domain: &Domain,
+        filter_active: bool,
+        order: &[OrderTerm],
+        max_rows: Option<usize>,
+    ) -> Result<Vec<u64>, OdooError> {
+        let mut matches: Vec<(u64, Vec<Option<SortKey>>)> = Vec::new();
+        for (id, record) in &self.data.records {
+            if self.is_match(domain, filter_active, *id, record)? {
+                let record_id = record["id"].as_u64().expect("records have integer ids");
+                matches.push((record_id, self.sort_keys(record, order)));
+            }
+        }
+        // Ties go to the lower id, which is the order a stable sort of the id-ordered matches
+        // gives. That tie-break makes the order total, so an unstable sort returns the same rows.
+        let compare = |a: &(u64, Vec<Option<SortKey>>), b: &(u64, Vec<Option<SortKey>>)| {
+            compare_sort_keys(&a.1, &b.1, order).then(a.0.cmp(&b.0))
+        };
+        if let Some(max_rows) = max_rows.filter(|max_rows| *max_rows < matches.len()) {
+            if max_rows > 0 {
+                matches.select_nth_unstable_by(max_rows - 1, compare);
+            }
+            matches.truncate(max_rows);
+        }
+        matches.sort_unstable_by(compare);
+        Ok(matches.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Formats the records `ids` as `read` does: unknown or hidden ids are dropped silently,
@@ -2497,49 +2590,57 @@ impl<'a> Query<'a> {
         Ok(terms)
     }
 
-    fn compare_records(
-        &self,
-        a: &Map<String, Value>,
-        b: &Map<String, Value>,
-        order: &[OrderTerm],
-    ) -> std::cmp::Ordering {
-        use std::cmp::Ordering;
-        for term in order {
-            let is_boolean = self.field_type(&term.field) == "boolean";
-            let left = sort_key(&self.value(a, &term.field), is_boolean);
-            let right = sort_key(&self.value(b, &term.field), is_boolean);
-            let ordering = match (left, right) {
-                (None, None) => Ordering::Equal,
-                (None, Some(_)) => {
-                    if term.nulls_first {
-                        Ordering::Less
-                    } else {
-                        Ordering::Greater
-                    }
-                }
-                (Some(_), None) => {
-                    if term.nulls_first {
-                        Ordering::Greater
-                    } else {
-                        Ordering::Less
-                    }
-                }
-                (Some(left), Some(right)) => {
-                    let ordering = left.partial_cmp(&right).unwrap_or(Ordering::Equal);
-                    if term.descending {
-                        ordering.reverse()
-                    } else {
-                        ordering
-                    }
-                }
-            };
-            if ordering != Ordering::Equal {
-                return ordering;
-            }
-        }
-        // NOTE: PostgreSQL leaves ties unordered; the stand-in keeps them in id order.
-        Ordering::Equal
+    /// Returns a record's sort key for each term of `order`, computed once per record.
+    fn sort_keys(&self, record: &Map<String, Value>, order: &[OrderTerm]) -> Vec<Option<SortKey>> {
+        order
+            .iter()
+            .map(|term| {
+                let is_boolean = self.field_type(&term.field) == "boolean";
+                sort_key(&self.value(record, &term.field), is_boolean)
+            })
+            .collect()
     }
+}
+
+/// Compares two records' sort keys term by term, with each term's direction and NULL placement.
+fn compare_sort_keys(
+    a: &[Option<SortKey>],
+    b: &[Option<SortKey>],
+    order: &[OrderTerm],
+) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    for ((left, right), term) in a.iter().zip(b).zip(order) {
+        let ordering = match (left, right) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => {
+                if term.nulls_first {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
+            }
+            (Some(_), None) => {
+                if term.nulls_first {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
+            (Some(left), Some(right)) => {
+                let ordering = left.partial_cmp(right).unwrap_or(Ordering::Equal);
+                if term.descending {
+                    ordering.reverse()
+                } else {
+                    ordering
+                }
+            }
+        };
+        if ordering != Ordering::Equal {
+            return ordering;
+        }
+    }
+    // NOTE: PostgreSQL leaves ties unordered; the stand-in keeps them in id order.
+    Ordering::Equal
 }
 
 /// A parsed domain. `Leaf` keeps the operator lowercased, with `<>` turned into `!=`.
@@ -2565,6 +2666,28 @@ impl Domain {
             Domain::And(a, b) | Domain::Or(a, b) => a.mentions(field) || b.mentions(field),
             Domain::Not(inner) => inner.mentions(field),
             Domain::Leaf { field: name, .. } => name == field,
+        }
+    }
+
+    /// Returns the lowest id the domain can match when it, or an operand of its `&` chain,
+    /// requires `id > N` or `id >= N` with an integer N, so a search can skip the ids below it.
+    fn id_lower_bound(&self) -> Option<u64> {
+        match self {
+            Domain::And(a, b) => match (a.id_lower_bound(), b.id_lower_bound()) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (bound, None) | (None, bound) => bound,
+            },
+            Domain::Leaf {
+                field,
+                subfield: None,
+                operator,
+                value,
+            } if field == "id" => match (operator.as_str(), value.as_u64()) {
+                (">", Some(bound)) => Some(bound.saturating_add(1)),
+                (">=", Some(bound)) => Some(bound),
+                _ => None,
+            },
+            _ => None,
         }
     }
 }
