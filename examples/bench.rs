@@ -3,12 +3,13 @@
 //!
 //! ```text
 //! CARGO_TARGET_DIR=target-bench cargo build --release --bins --examples
-//! target-bench/release/examples/bench --scenario all --leads 6000,100000
+//! target-bench/release/examples/bench --scenario all --leads 6000,100000 --baseline-sample 200,1000
 //! ```
 //!
 //! crm-vec runs as the release binary next to this example's directory (`<target>/release/
 //! crm-vec`), one child process per command, so wall time and peak RSS are those of the real
-//! command. Peak RSS is the child's VmHWM from /proc/PID/status, polled until it exits.
+//! command. Peak RSS is the kernel's `ru_maxrss` of that child, read by a small helper process
+//! that spawns it (see `measure_child`).
 
 #[path = "../tests/support/embed.rs"]
 #[allow(dead_code)]
@@ -35,22 +36,27 @@ use crm_vec::index::embedded::EmbeddedStore;
 use crm_vec::index::{IndexStore, Point, SearchFilter, VectorIndex};
 
 const USAGE: &str = "\
-Usage: bench [--scenario LIST] [--leads LIST] [--runs N] [--baseline-sample N] [--seed N]
-             [--rpm N] [--settle-delay DURATION] [--bin PATH]
+Usage: bench [--scenario LIST] [--leads LIST] [--runs N] [--baseline-sample LIST] [--seed N]
+             [--rpm N] [--rpm-limit N] [--settle-delay DURATION] [--bin PATH]
 
-Scenarios (comma-separated, or all): rebuild, unchanged, sync-new, webhook, search.
+Scenarios (comma-separated, or all): rebuild, unchanged, sync-new, webhook, search, rpm.
   rebuild    full-rebuild wall time, leads/s, peak RSS; its stages alone; sequential baseline
   unchanged  full-rebuild again on unchanged data: wall time and embedding requests
   sync-new   sync-new with 1% of the leads changed
   webhook    crm-vec serve: answer latency of 200 concurrent senders, time to searchable
   search     crm-vec search, sparse only and hybrid, as a process and in-process
+  rpm        one full-rebuild with the embedding stand-in limited to --rpm-limit requests/min
 
 Options:
   --leads LIST            dataset sizes, comma-separated (default 6000,100000)
   --runs N                runs per figure at up to 10,000 leads; one run above (default 3)
-  --baseline-sample N     leads the sequential baseline syncs, then extrapolated (default 500)
+  --baseline-sample LIST  leads the sequential baseline syncs, then extrapolated; one value per
+                          --leads size, or one value for all (default 200 up to 10,000 leads,
+                          1000 above)
   --seed N                dataset seed (default 42)
-  --rpm N                 embedding stand-in limit of requests per minute (default none)
+  --rpm N                 embedding stand-in limit of requests per minute in every scenario
+                          (default none)
+  --rpm-limit N           the limit of requests per minute in the rpm scenario (default 2000)
   --settle-delay D        serve's settle delay in the webhook scenario (default 2s)
   --webhook-leads N       dataset size of the webhook scenario (default 6000)
   --bounds on|off         off skips the stages-alone replay and the baseline (default on)
@@ -86,9 +92,12 @@ struct Options {
     scenarios: Vec<String>,
     leads: Vec<usize>,
     runs: usize,
-    baseline_sample: usize,
+    /// Sample sizes of the sequential baseline, one per entry of `leads` or one for all; empty
+    /// for the default.
+    baseline_samples: Vec<usize>,
     seed: u64,
     rpm: Option<u32>,
+    rpm_limit: u32,
     settle_delay: String,
     webhook_leads: usize,
     /// Whether rebuilds are followed by their stages alone and the sequential baseline.
@@ -105,9 +114,10 @@ fn parse_options() -> Result<Options, String> {
         scenarios: vec!["all".into()],
         leads: vec![6_000, 100_000],
         runs: 3,
-        baseline_sample: 500,
+        baseline_samples: Vec::new(),
         seed: 42,
         rpm: None,
+        rpm_limit: 2_000,
         settle_delay: "2s".into(),
         webhook_leads: 6_000,
         bounds: true,
@@ -138,9 +148,18 @@ fn parse_options() -> Result<Options, String> {
                     .map_err(|_| format!("invalid --leads {value:?}: expected e.g. 6000,100000"))?
             }
             "--runs" => options.runs = number("--runs")?.max(1),
-            "--baseline-sample" => options.baseline_sample = number("--baseline-sample")?.max(1),
+            "--baseline-sample" => {
+                options.baseline_samples = value
+                    .split(',')
+                    .map(|n| n.replace('_', "").parse::<usize>().map(|n| n.max(1)))
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| {
+                        format!("invalid --baseline-sample {value:?}: expected e.g. 200,1000")
+                    })?
+            }
             "--seed" => options.seed = number("--seed")? as u64,
             "--rpm" => options.rpm = Some(number("--rpm")? as u32),
+            "--rpm-limit" => options.rpm_limit = number("--rpm-limit")?.max(1) as u32,
             "--settle-delay" => options.settle_delay = value,
             "--webhook-leads" => options.webhook_leads = number("--webhook-leads")?,
             "--bin" => options.bin = PathBuf::from(value),
@@ -153,6 +172,14 @@ fn parse_options() -> Result<Options, String> {
             }
             _ => return Err(format!("unknown option {arg:?}\n\n{USAGE}")),
         }
+    }
+    let sizes = options.baseline_samples.len();
+    if sizes > 1 && sizes != options.leads.len() {
+        return Err(format!(
+            "invalid --baseline-sample: {sizes} values for {} --leads sizes; give one value, or \
+             one per size",
+            options.leads.len()
+        ));
     }
     Ok(options)
 }
@@ -168,6 +195,18 @@ impl Options {
         } else {
             self.runs
         }
+    }
+
+    /// Picks the sequential baseline's sample size for a dataset of `leads`, at most `leads`.
+    fn baseline_sample_for(&self, leads: usize) -> usize {
+        let position = self.leads.iter().position(|&size| size == leads);
+        let sample = match self.baseline_samples.as_slice() {
+            [] if leads > 10_000 => 1_000,
+            [] => 200,
+            [one] => *one,
+            samples => position.map_or(samples[0], |at| samples[at]),
+        };
+        sample.min(leads)
     }
 }
 
@@ -285,10 +324,11 @@ fn generate_leads(count: usize, seed: u64) -> Vec<Map<String, Value>> {
 
 struct Measured {
     wall: Duration,
-    /// The child's VmHWM (peak resident set) from /proc/PID/status, polled every 5 ms until it
-    /// exits, in KiB. `ru_maxrss` from `wait4` is not used: on Linux the child inherits the
-    /// high-water mark of the harness it was spawned from, which contains the whole dataset.
+    /// The child's peak resident set in KiB: `ru_maxrss` from `wait4` in the measuring helper.
     max_rss_kib: u64,
+    /// The helper's own peak resident set when it spawned the child, in KiB. `max_rss_kib` is
+    /// never below it, so a figure this low is the helper's, not crm-vec's.
+    helper_rss_kib: u64,
     stdout: String,
     stderr: String,
     code: i32,
@@ -342,7 +382,19 @@ impl Env {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(&self.bin);
+        self.seal(Command::new(&self.bin), args)
+    }
+
+    /// Builds the command that runs crm-vec under the measuring helper, which writes the child's
+    /// peak RSS to `report`.
+    fn measured_command(&self, args: &[&str], report: &Path) -> Command {
+        let helper = std::env::current_exe().expect("the path of the bench binary");
+        let mut command = Command::new(helper);
+        command.arg(MEASURE_CHILD).arg(report).arg(&self.bin);
+        self.seal(command, args)
+    }
+
+    fn seal(&self, mut command: Command, args: &[&str]) -> Command {
         // A sealed environment: nothing from the caller's shell or a .env file leaks in.
         command
             .env_clear()
@@ -356,11 +408,18 @@ impl Env {
         command
     }
 
-    /// Runs crm-vec to completion and measures its wall time and peak RSS.
+    /// Runs crm-vec to completion and measures its wall time and peak RSS. The wall time
+    /// includes the start and exit of the measuring helper.
     fn run(&self, args: &[&str]) -> Measured {
+        static RUNS: AtomicUsize = AtomicUsize::new(0);
+        let report = std::env::temp_dir().join(format!(
+            "crm-vec-bench-{}-rss-{}",
+            std::process::id(),
+            RUNS.fetch_add(1, Ordering::SeqCst)
+        ));
         let started = Instant::now();
         let mut child = self
-            .command(args)
+            .measured_command(args, &report)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -378,32 +437,25 @@ impl Env {
             let _ = err.read_to_string(&mut text);
             text
         });
-        let pid = child.id();
-        let exited = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let watcher = {
-            let exited = std::sync::Arc::clone(&exited);
-            std::thread::spawn(move || {
-                let mut peak = 0;
-                while !exited.load(Ordering::SeqCst) {
-                    peak = vm_hwm_kib(pid).unwrap_or(0).max(peak);
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                peak
-            })
-        };
-        let (code, _rusage) = wait4(pid);
+        let (code, _rusage) = wait4(child.id());
         let wall = started.elapsed();
-        exited.store(true, Ordering::SeqCst);
-        let measured = Measured {
+        // The child is reaped by wait4; dropping the handle does not wait again.
+        drop(child);
+
+        let figures: Vec<u64> = std::fs::read_to_string(&report)
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let _ = std::fs::remove_file(&report);
+        Measured {
             wall,
-            max_rss_kib: watcher.join().unwrap_or(0),
+            max_rss_kib: figures.first().copied().unwrap_or(0),
+            helper_rss_kib: figures.get(1).copied().unwrap_or(0),
             stdout: out.join().unwrap_or_default(),
             stderr: err.join().unwrap_or_default(),
             code,
-        };
-        // The child is reaped by wait4; dropping the handle does not wait again.
-        drop(child);
-        measured
+        }
     }
 
     fn run_ok(&self, args: &[&str]) -> Measured {
@@ -418,6 +470,38 @@ impl Env {
         }
         measured
     }
+}
+
+/// First argument that makes the bench binary the measuring helper of one crm-vec process.
+const MEASURE_CHILD: &str = "--measure-child";
+
+/// Runs `bench --measure-child REPORT BIN ARGS...`: spawns `BIN ARGS...` with this process's
+/// environment and output, writes the child's `ru_maxrss` and this helper's own VmHWM (KiB) to
+/// REPORT, and exits with the child's exit code.
+///
+/// On Linux `ru_maxrss` of a child includes the high-water mark of the process that spawned it,
+/// because exec folds the old address space's mark into it (`exec_mmap` in the kernel's
+/// fs/exec.c). Spawned from the harness, which contains the dataset and the request logs, every
+/// figure would be the harness's. Spawned from this helper, it is crm-vec's own peak unless that
+/// is below the helper's own (7 MiB in a smoke run on Linux x86-64). Polling the child's VmHWM
+/// instead misses processes that exit within a few milliseconds on a loaded machine.
+fn measure_child(args: &[String]) -> ! {
+    let [report, bin, rest @ ..] = args else {
+        eprintln!("bench: usage: bench {MEASURE_CHILD} REPORT BIN [ARGS...]");
+        std::process::exit(2);
+    };
+    let helper_kib = vm_hwm_kib(std::process::id()).unwrap_or(0);
+    let child = Command::new(bin).args(rest).spawn().unwrap_or_else(|e| {
+        eprintln!("bench: could not start {bin}: {e}");
+        std::process::exit(127);
+    });
+    let (code, rusage) = wait4(child.id());
+    // Linux reports ru_maxrss in KiB.
+    let figures = format!("{} {helper_kib}", rusage.ru_maxrss);
+    if let Err(e) = std::fs::write(report, figures) {
+        eprintln!("bench: could not write the peak RSS to {report}: {e}");
+    }
+    std::process::exit(code);
 }
 
 /// Waits for `pid` and returns its exit code and resource usage (the OS's own accounting).
@@ -821,7 +905,7 @@ fn rebuild(stand: &Stand, options: &Options, report: &mut Report) -> TempDir {
     stand.clear();
 
     let sample = if options.bounds {
-        options.baseline_sample.min(stand.leads)
+        options.baseline_sample_for(stand.leads)
     } else {
         0
     };
@@ -930,11 +1014,50 @@ fn sync_new(stand: &Stand, options: &Options, dir: &TempDir, report: &mut Report
     );
 }
 
+/// Scenario `rpm`: one full-rebuild into a fresh data dir while the embedding stand-in rejects
+/// requests beyond `--rpm-limit` in any 60 s with 429, so crm-vec's retries are part of the time.
+fn rpm_limited(stand: &Stand, options: &Options, report: &mut Report) {
+    let dir = TempDir::new(&format!("rpm-{}", stand.leads));
+    let env = stand.env(options, &dir.0);
+    stand.clear();
+
+    stand.embed.set_requests_per_minute(Some(options.rpm_limit));
+    let measured = env.run_ok(&["full-rebuild", "--json"]);
+    stand.embed.set_requests_per_minute(options.rpm);
+
+    assert_eq!(
+        summary_count(&measured, "upserted"),
+        stand.leads as u64,
+        "every lead is indexed: {}",
+        measured.stdout
+    );
+    let requests = stand.embed.requests();
+    let rejected = requests.iter().filter(|r| r.status == 429).count();
+    stand.clear();
+
+    let wall = secs(measured.wall);
+    report.add(
+        &format!(
+            "full-rebuild rpm {} {} leads",
+            options.rpm_limit, stand.leads
+        ),
+        json!({
+            "requests_per_minute_limit": options.rpm_limit,
+            "wall_s": wall,
+            "leads_per_s": stand.leads as f64 / wall,
+            "peak_rss_mib": mib(measured.max_rss_kib),
+            "embedding_requests": requests.len(),
+            "embedding_requests_rejected_429": rejected,
+            "embedding_requests_per_minute_mean": requests.len() as f64 / (wall / 60.0),
+        }),
+    );
+}
+
 /// Scenario 5: `crm-vec search` as a process, and the library's search in-process.
 fn search(stand: &Stand, options: &Options, dir: &TempDir, report: &mut Report) {
     let env = stand.env(options, &dir.0);
     let sparse_env = env.with("EMBEDDINGS_PROVIDER", "none");
-    let rounds = 3;
+    let rounds = options.runs_for(stand.leads);
     let process = |env: &Env| {
         let (mut latencies, mut rss) = (vec![], vec![]);
         for _ in 0..rounds {
@@ -953,13 +1076,12 @@ fn search(stand: &Stand, options: &Options, dir: &TempDir, report: &mut Report) 
     let empty_env = stand
         .env(options, &empty.0)
         .with("EMBEDDINGS_PROVIDER", "none");
-    let empty_rss: Vec<f64> = (0..5)
-        .map(|_| {
-            mib(empty_env
-                .run_ok(&["search", QUERIES[0], "--json"])
-                .max_rss_kib)
-        })
-        .collect();
+    let (mut empty_rss, mut helper_rss) = (vec![], vec![]);
+    for _ in 0..5 {
+        let measured = empty_env.run_ok(&["search", QUERIES[0], "--json"]);
+        empty_rss.push(mib(measured.max_rss_kib));
+        helper_rss.push(mib(measured.helper_rss_kib));
+    }
 
     // In-process: one open store, many searches; hybrid with the stand-in's latency and without.
     let runtime = tokio::runtime::Runtime::new().expect("start a runtime");
@@ -1013,6 +1135,7 @@ fn search(stand: &Stand, options: &Options, dir: &TempDir, report: &mut Report) 
             "peak_rss_mib_search_sparse_median": median(&sparse_rss),
             "peak_rss_mib_search_hybrid_median": median(&hybrid_rss),
             "peak_rss_mib_search_empty_index_median": median(&empty_rss),
+            "peak_rss_mib_measuring_helper_median": median(&helper_rss),
             "index_share_of_rss_mib": median(&sparse_rss) - median(&empty_rss),
             "index_on_disk_mib": du_bytes(&dir.0) as f64 / 1_048_576.0,
         }),
@@ -1230,7 +1353,35 @@ fn webhook(stand: &Stand, options: &Options, dir: &TempDir, report: &mut Report)
     );
 }
 
+/// Runs the scenarios that need a built index, on the index of the last rebuild.
+fn index_scenarios(stand: &Stand, options: &Options, report: &mut Report) {
+    let dir = if options.wants("rebuild") {
+        rebuild(stand, options, report)
+    } else {
+        let dir = TempDir::new(&format!("index-{}", stand.leads));
+        stand.env(options, &dir.0).run_ok(&["full-rebuild"]);
+        stand.clear();
+        dir
+    };
+    if options.wants("search") {
+        search(stand, options, &dir, report);
+    }
+    if options.wants("unchanged") {
+        unchanged(stand, options, &dir, report);
+    }
+    if options.wants("sync-new") {
+        sync_new(stand, options, &dir, report);
+    }
+    if options.wants("webhook") && stand.leads == options.webhook_leads {
+        webhook(stand, options, &dir, report);
+    }
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(MEASURE_CHILD) {
+        measure_child(&args[1..]);
+    }
     let options = match parse_options() {
         Ok(options) => options,
         Err(message) => {
@@ -1262,29 +1413,15 @@ fn main() {
             .iter()
             .any(|s| options.wants(s))
             || (options.wants("webhook") && leads == options.webhook_leads);
-        if !needs_index {
+        if !needs_index && !options.wants("rpm") {
             continue;
         }
         let stand = Stand::start(leads, &options);
-        let dir = if options.wants("rebuild") {
-            rebuild(&stand, &options, &mut report)
-        } else {
-            let dir = TempDir::new(&format!("index-{leads}"));
-            stand.env(&options, &dir.0).run_ok(&["full-rebuild"]);
-            stand.clear();
-            dir
-        };
-        if options.wants("search") {
-            search(&stand, &options, &dir, &mut report);
+        if needs_index {
+            index_scenarios(&stand, &options, &mut report);
         }
-        if options.wants("unchanged") {
-            unchanged(&stand, &options, &dir, &mut report);
-        }
-        if options.wants("sync-new") {
-            sync_new(&stand, &options, &dir, &mut report);
-        }
-        if options.wants("webhook") && leads == options.webhook_leads {
-            webhook(&stand, &options, &dir, &mut report);
+        if options.wants("rpm") {
+            rpm_limited(&stand, &options, &mut report);
         }
         println!("# {leads} leads done after {:.0}s", secs(started.elapsed()));
     }
