@@ -290,3 +290,16 @@ impl<S: IndexStore> IndexStore for Arc<S> {
         (**self).location()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::format_bytes;
+
+    #[test]
+    fn format_bytes_picks_the_unit() {
+        assert_eq!(format_bytes(512), "512 bytes");
+        assert_eq!(format_bytes(1536), "1.5 KiB");
+        assert_eq!(format_bytes(8 * 1024 * 1024), "8.0 MiB");
+        assert_eq!(format_bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
+}

@@ -168,42 +168,62 @@ async fn sync(processor: &Processor, ids: &[u64]) -> Value {
     json!({"ok": true, "records": records, "summary": summary.to_json()})
 }
 
-/// Runs a `search` of another process on the index this process has open.
-async fn search(processor: &Processor, request: &Value) -> Value {
-    let Some(query) = request["query"].as_str() else {
-        return json!({"ok": false, "error": "the search request has no query"});
-    };
-    let filter: SearchFilter = match serde_json::from_value(request["filter"].clone()) {
-        Ok(filter) => filter,
-        Err(err) => return json!({"ok": false, "error": format!("invalid search filter: {err}")}),
-    };
+/// A validated search request from another process.
+#[derive(Debug, PartialEq)]
+struct RemoteSearch {
+    query: String,
+    filter: SearchFilter,
+    limit: usize,
+}
+
+/// Reads a search request: a query, a filter and a limit clamped to what `crm-vec search
+/// --limit` accepts (10 when missing).
+fn parse_search_request(request: &Value) -> Result<RemoteSearch, String> {
+    let query = request["query"]
+        .as_str()
+        .ok_or("the search request has no query")?;
+    let filter = serde_json::from_value(request["filter"].clone())
+        .map_err(|err| format!("invalid search filter: {err}"))?;
     let limit = request["limit"]
         .as_u64()
         .map_or(10, |limit| limit.clamp(1, MAX_SEARCH_LIMIT)) as usize;
-    let slot = processor.store.read().await;
-    let Some(store) = slot.as_ref() else {
-        return json!({"ok": false, "error": "the index is lent to another process"});
-    };
-    let found = crate::sync::search::search(
-        store.as_ref(),
-        processor.provider.as_ref(),
-        &Bm25::new(),
-        query,
+    Ok(RemoteSearch {
+        query: query.to_string(),
         filter,
         limit,
-    )
-    .await;
-    match found {
+    })
+}
+
+/// Runs a `search` of another process on the index this process has open.
+async fn search(processor: &Processor, request: &Value) -> Value {
+    match search_hits(processor, request).await {
         Ok(hits) => {
             tracing::info!(hits = hits.len(), "searched for another crm-vec process");
             json!({"ok": true, "hits": hits})
         }
-        Err(err) => {
-            let message = format!("{err:#}");
+        Err(message) => {
             tracing::warn!(error = %message, "a search for another crm-vec process failed");
             json!({"ok": false, "error": message})
         }
     }
+}
+
+async fn search_hits(processor: &Processor, request: &Value) -> Result<Vec<SearchHit>, String> {
+    let request = parse_search_request(request)?;
+    let slot = processor.store.read().await;
+    let store = slot
+        .as_ref()
+        .ok_or("the index is lent to another process")?;
+    crate::sync::search::search(
+        store.as_ref(),
+        processor.provider.as_ref(),
+        &Bm25::new(),
+        &request.query,
+        request.filter,
+        request.limit,
+    )
+    .await
+    .map_err(|err| format!("{err:#}"))
 }
 
 /// Lends the index to another process until its connection closes.
@@ -389,5 +409,66 @@ pub fn sync_record_ids() -> Option<Vec<u64>> {
     {
         crate::cli::Command::SyncRecord(args) => Some(args.ids),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_request_reads_query_filter_limit() {
+        let request = json!({
+            "op": "search",
+            "query": "chairs",
+            "filter": {"stage": "Won", "min_revenue": 1000.0},
+            "limit": 5,
+        });
+        let parsed = parse_search_request(&request).unwrap();
+        assert_eq!(parsed.query, "chairs");
+        assert_eq!(parsed.filter.stage.as_deref(), Some("Won"));
+        assert_eq!(parsed.filter.min_revenue, Some(1000.0));
+        assert_eq!(parsed.filter.salesperson, None);
+        assert_eq!(parsed.limit, 5);
+    }
+
+    #[test]
+    fn search_request_without_limit() {
+        let parsed = parse_search_request(&json!({"query": "desks", "filter": {}})).unwrap();
+        assert_eq!(parsed.filter, SearchFilter::default());
+        assert_eq!(parsed.limit, 10);
+    }
+
+    #[test]
+    fn search_request_limit_is_clamped() {
+        for (limit, expected) in [(0, 1), (1, 1), (100, 100), (1_000_000, 100)] {
+            let request = json!({"query": "q", "filter": {}, "limit": limit});
+            assert_eq!(
+                parse_search_request(&request).unwrap().limit,
+                expected,
+                "{limit}"
+            );
+        }
+    }
+
+    #[test]
+    fn search_request_rejects_bad_input() {
+        let cases = [
+            (json!({}), "no query"),
+            (json!({"query": 7}), "no query"),
+            (json!({"query": "q"}), "invalid search filter"),
+            (
+                json!({"query": "q", "filter": "Won"}),
+                "invalid search filter",
+            ),
+            (
+                json!({"query": "q", "filter": {"min_revenue": "lots"}}),
+                "invalid search filter",
+            ),
+        ];
+        for (request, expected) in cases {
+            let err = parse_search_request(&request).unwrap_err();
+            assert!(err.contains(expected), "{request}: {err}");
+        }
     }
 }
