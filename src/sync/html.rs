@@ -71,12 +71,132 @@ fn is_reply_header(line: &str) -> bool {
         || (lower.starts_with("from:") && lower.contains("sent:"))
 }
 
-/// Whether an element's attributes mark it as quoted text of an earlier message.
-fn is_quote_element(name: &str, attributes: &str) -> bool {
-    name == "blockquote"
-        || attributes.contains("gmail_quote")
-        || attributes.contains("data-o-mail-quote")
-        || attributes.contains("moz-cite-prefix")
+/// Elements that have no end tag and no contents.
+const VOID_TAGS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// Classes that mail clients put on the element holding a quoted earlier message: Gmail's
+/// `gmail_quote` and Thunderbird's `moz-cite-prefix` ("On … wrote:" line).
+const QUOTE_CLASSES: &[&str] = &["gmail_quote", "moz-cite-prefix"];
+
+/// A start or end tag with its attributes.
+#[derive(Debug, PartialEq)]
+struct Tag {
+    /// The element name, in lowercase.
+    name: String,
+    closing: bool,
+    self_closing: bool,
+    /// Attribute names in lowercase, with their values as written (entities not decoded). An
+    /// attribute without a value has an empty one.
+    attributes: Vec<(String, String)>,
+}
+
+impl Tag {
+    /// Parses the text between `<` and `>`, such as `p class="x"` or `/div`.
+    fn parse(source: &str) -> Tag {
+        let closing = source.starts_with('/');
+        let body = source.trim_start_matches('/');
+        let name_end = body
+            .find(|c: char| c.is_whitespace() || c == '/')
+            .unwrap_or(body.len());
+        Tag {
+            name: body[..name_end].to_ascii_lowercase(),
+            closing,
+            self_closing: source.ends_with('/'),
+            attributes: parse_attributes(&body[name_end..]),
+        }
+    }
+
+    fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn has_class(&self, class: &str) -> bool {
+        self.attribute("class")
+            .is_some_and(|classes| classes.split_ascii_whitespace().any(|token| token == class))
+    }
+
+    /// Whether the element is quoted text of an earlier message. Odoo's `html_normalize` marks
+    /// such elements with `data-o-mail-quote`. A parent marked `data-o-mail-quote-container` is
+    /// not quoted itself: the mark says that its children after the first quoted one are quoted
+    /// too, and those children carry `data-o-mail-quote`. `data-o-mail-quote-node` alone marks
+    /// nothing either.
+    fn is_quote(&self) -> bool {
+        self.name == "blockquote"
+            || self.attribute("data-o-mail-quote").is_some()
+            || QUOTE_CLASSES.iter().any(|class| self.has_class(class))
+    }
+}
+
+/// Parses attributes as HTML does. A name ends at `=`, white space or `/`. A value is in double
+/// or single quotes, or unquoted up to white space.
+fn parse_attributes(source: &str) -> Vec<(String, String)> {
+    let mut attributes = Vec::new();
+    let mut rest = source;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+        if rest.is_empty() {
+            return attributes;
+        }
+        let name_end = rest
+            .find(|c: char| c.is_whitespace() || c == '/' || c == '=')
+            .unwrap_or(rest.len())
+            .max(1);
+        let name = rest[..name_end].to_ascii_lowercase();
+        rest = rest[name_end..].trim_start();
+        let mut value = String::new();
+        if let Some(after_equals) = rest.strip_prefix('=') {
+            let (parsed, after_value) = split_value(after_equals.trim_start());
+            value = parsed.to_string();
+            rest = after_value;
+        }
+        attributes.push((name, value));
+    }
+}
+
+/// Splits an attribute value from what follows it.
+fn split_value(source: &str) -> (&str, &str) {
+    match source.chars().next() {
+        Some(quote @ ('"' | '\'')) => {
+            let inner = &source[1..];
+            match inner.find(quote) {
+                Some(end) => (&inner[..end], &inner[end + 1..]),
+                None => (inner, ""),
+            }
+        }
+        _ => {
+            let end = source.find(char::is_whitespace).unwrap_or(source.len());
+            (&source[..end], &source[end..])
+        }
+    }
+}
+
+/// Finds the `>` that ends a tag, skipping any inside quoted attribute values. A quote that
+/// is never closed is taken as text, and the first `>` ends the tag.
+fn tag_end(source: &str) -> Option<usize> {
+    let mut quote = None;
+    let mut after_equals = false;
+    for (index, c) in source.char_indices() {
+        match quote {
+            Some(open) if c == open => quote = None,
+            Some(_) => {}
+            None if c == '>' => return Some(index),
+            None if (c == '"' || c == '\'') && after_equals => quote = Some(c),
+            None if c.is_whitespace() => continue,
+            None => {}
+        }
+        after_equals = quote.is_none() && c == '=';
+    }
+    if quote.is_some() {
+        source.find('>')
+    } else {
+        None
+    }
 }
 
 /// Removes tags, keeping text and line breaks. With `drop_quotes`, quoted elements are skipped
@@ -108,7 +228,7 @@ fn strip_tags(html: &str, drop_quotes: bool) -> String {
             };
             continue;
         }
-        let Some(gt) = after.find('>') else {
+        let Some(gt) = tag_end(after) else {
             // An unclosed `<` is text, as browsers show it.
             if skipping.is_none() {
                 raw.push_str(&rest[lt..]);
@@ -116,21 +236,12 @@ fn strip_tags(html: &str, drop_quotes: bool) -> String {
             rest = "";
             break;
         };
-        let tag = &after[..gt];
+        let tag = Tag::parse(&after[..gt]);
         rest = &after[gt + 1..];
 
-        let closing = tag.starts_with('/');
-        let self_closing = tag.ends_with('/');
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-
         if let Some((skipped, depth)) = &mut skipping {
-            if *skipped == name && !self_closing {
-                if closing {
+            if *skipped == tag.name && !tag.self_closing {
+                if tag.closing {
                     if *depth == 0 {
                         skipping = None;
                     } else {
@@ -142,14 +253,15 @@ fn strip_tags(html: &str, drop_quotes: bool) -> String {
             }
             continue;
         }
-        let quoted = drop_quotes && is_quote_element(&name, tag);
-        if !closing && !self_closing && (SKIPPED_TAGS.contains(&name.as_str()) || quoted) {
-            skipping = Some((name, 0));
-            continue;
-        }
         // Inline elements such as <span> or <b> add nothing: "a<b>c</b>" reads "ac".
-        if BLOCK_TAGS.contains(&name.as_str()) {
+        if BLOCK_TAGS.contains(&tag.name.as_str()) {
             raw.push('\n');
+        }
+        let has_contents =
+            !tag.closing && !tag.self_closing && !VOID_TAGS.contains(&tag.name.as_str());
+        let quoted = drop_quotes && tag.is_quote();
+        if has_contents && (SKIPPED_TAGS.contains(&tag.name.as_str()) || quoted) {
+            skipping = Some((tag.name, 0));
         }
     }
     if skipping.is_none() {
@@ -259,6 +371,115 @@ mod tests {
     fn odoo_quote_marks_are_dropped() {
         let html = "<p>Thanks!</p><div data-o-mail-quote=\"1\">-- <br>Mitchell Admin</div>";
         assert_eq!(message_to_text(html), "Thanks!");
+    }
+
+    #[test]
+    fn odoo_quote_container_keeps_text() {
+        // Odoo's own test_complex_base body, as html_normalize stores it.
+        let html = "<body style=\"margin: 0; padding: 0; background: #ffffff;\" \
+            data-o-mail-quote-container=\"1\">\n\n  \
+            <p>Please call me as soon as possible this afternoon!</p>\n\n  \
+            <p data-o-mail-quote=\"1\">--<br data-o-mail-quote=\"1\">\n     Sylvie\n  </p>\
+            <p data-o-mail-quote=\"1\">\n </p></body>";
+        assert_eq!(
+            message_to_text(html),
+            "Please call me as soon as possible this afternoon!"
+        );
+    }
+
+    #[test]
+    fn gmail_reply_marked_by_odoo() {
+        let html = "<div data-o-mail-quote-container=\"1\"><div dir=\"ltr\">We need 40 desks \
+            delivered to the Lyon office before March.</div>\
+            <div class=\"gmail_quote gmail_quote_container\" data-o-mail-quote-container=\"1\" \
+            data-o-mail-quote=\"1\"><div dir=\"ltr\" class=\"gmail_attr\" \
+            data-o-mail-quote=\"1\">On Mon, Nov 2, 2026 at 9:00 AM Mitchell Admin &lt;<a \
+            href=\"mailto:admin@example.com\" data-o-mail-quote=\"1\">admin@example.com</a>&gt; \
+            wrote:<br data-o-mail-quote=\"1\"></div><blockquote class=\"gmail_quote\" \
+            style=\"margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204)\" \
+            data-o-mail-quote-node=\"1\" data-o-mail-quote=\"1\"><div \
+            data-o-mail-quote=\"1\">Can you confirm the quantities?</div></blockquote></div></div>";
+        assert_eq!(
+            message_to_text(html),
+            "We need 40 desks delivered to the Lyon office before March."
+        );
+    }
+
+    #[test]
+    fn gmail_extra_marked_by_odoo() {
+        let html = "<div data-o-mail-quote-container=\"1\"><div dir=\"ltr\">Please send two \
+            samples.</div><div class=\"gmail_extra\" data-o-mail-quote=\"1\"><br \
+            data-o-mail-quote=\"1\"><div class=\"gmail_quote\" data-o-mail-quote=\"1\">On Mon, \
+            Nov 2, 2026 at 9:00 AM Mitchell Admin &lt;admin@example.com&gt; wrote:<br \
+            data-o-mail-quote=\"1\"><blockquote class=\"gmail_quote\" data-o-mail-quote=\"1\" \
+            data-o-mail-quote-node=\"1\">Which colour?</blockquote></div></div></div>";
+        assert_eq!(message_to_text(html), "Please send two samples.");
+    }
+
+    #[test]
+    fn odoo_signature_wrapper_is_dropped() {
+        // A signature block as Odoo's message editor writes it.
+        let html = "<p>Hello Carrie,</p><p>Here is the quote for 20 chairs.</p>\
+            <div class=\"o-signature-container\" data-o-mail-quote-container=\"1\">\
+            <div data-o-mail-quote=\"1\">-- <br data-o-mail-quote=\"1\">\
+            <div data-o-mail-quote=\"1\" class=\"o-paragraph\">Mitchell Admin</div></div></div>";
+        assert_eq!(
+            message_to_text(html),
+            "Hello Carrie,\nHere is the quote for 20 chairs."
+        );
+    }
+
+    #[test]
+    fn quote_attributes_match_whole_names() {
+        let container = "<div data-o-mail-quote-container=\"1\">Kept</div>";
+        assert_eq!(message_to_text(container), "Kept");
+        let node = "<p data-o-mail-quote-node=\"1\">Kept</p>";
+        assert_eq!(message_to_text(node), "Kept");
+        let upper = "<p>Kept</p><p DATA-O-MAIL-QUOTE=\"1\">Dropped</p>";
+        assert_eq!(message_to_text(upper), "Kept");
+        let unquoted = "<p>Kept</p><p data-o-mail-quote=1>Dropped</p>";
+        assert_eq!(message_to_text(unquoted), "Kept");
+        let in_value = "<p title=\"data-o-mail-quote\">Kept</p>";
+        assert_eq!(message_to_text(in_value), "Kept");
+    }
+
+    #[test]
+    fn quote_classes_match_whole_tokens() {
+        let other_class = "<div class=\"gmail_quote_prefix\">Kept</div>";
+        assert_eq!(message_to_text(other_class), "Kept");
+        let other_attribute = "<div title=\"gmail_quote\">Kept</div>";
+        assert_eq!(message_to_text(other_attribute), "Kept");
+        let among_others = "<p>Kept</p><div class='x moz-cite-prefix y'>On … wrote</div>";
+        assert_eq!(message_to_text(among_others), "Kept");
+    }
+
+    #[test]
+    fn quoted_void_element_skips_nothing_else() {
+        let html = "<div data-o-mail-quote-container=\"1\"><p>Kept</p></div>\
+            <br data-o-mail-quote=\"1\"><p>After</p>";
+        assert_eq!(message_to_text(html), "Kept\nAfter");
+    }
+
+    #[test]
+    fn quoted_value_may_contain_gt() {
+        let html = "<p title=\"a > b\">Kept</p><p title='x>y' data-o-mail-quote>Dropped</p>";
+        assert_eq!(message_to_text(html), "Kept");
+    }
+
+    #[test]
+    fn tag_attributes_are_parsed() {
+        let tag = Tag::parse("DIV Class=\"a  b\" data-x='1' hidden id=main/");
+        assert_eq!(tag.name, "div");
+        assert!(tag.self_closing);
+        assert_eq!(
+            tag.attributes,
+            vec![
+                ("class".to_string(), "a  b".to_string()),
+                ("data-x".to_string(), "1".to_string()),
+                ("hidden".to_string(), String::new()),
+                ("id".to_string(), "main/".to_string()),
+            ]
+        );
     }
 
     #[test]
