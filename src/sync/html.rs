@@ -44,21 +44,39 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 /// Converts the HTML body of an email or note to the text its author wrote: quoted replies
-/// (`<blockquote>`, Gmail's `gmail_quote`, Odoo's `data-o-mail-quote` marks, `>` lines and
-/// "On … wrote:" headers) and signatures (after a `-- ` line) are left out.
+/// (`<blockquote>`, Gmail's `gmail_quote`, Odoo's `data-o-mail-quote` marks, Outlook's reply
+/// block, `>` lines and "On … wrote:" headers) and signatures (after a `-- ` line) are left
+/// out.
 pub fn message_to_text(html: &str) -> String {
     let text = normalize_whitespace(&html_escape::decode_html_entities(&strip_tags(html, true)));
+    let lines: Vec<&str> = text.lines().collect();
     let mut kept = Vec::new();
-    for line in text.lines() {
-        if is_reply_header(line) || line == "--" || line == "-- " {
+    for (index, line) in lines.iter().enumerate() {
+        if starts_quoted_history(&lines[index..]) {
             break;
         }
         if line.starts_with('>') {
             continue;
         }
-        kept.push(line);
+        kept.push(*line);
     }
     kept.join("\n")
+}
+
+/// The maximum number of lines after a "From:" line in which Outlook's reply header has its
+/// "Sent:" or "Date:" line. "Sent:" comes right after "From:", but a long sender name or
+/// address can wrap over a line or two.
+const HEADER_LINES: usize = 3;
+
+/// Checks whether the first of `lines` opens a signature or a quoted earlier message.
+fn starts_quoted_history(lines: &[&str]) -> bool {
+    let line = lines[0];
+    line == "--"
+        || is_reply_header(line)
+        || lines
+            .get(1)
+            .is_some_and(|next| is_wrapped_reply_header(line, next))
+        || is_header_block(lines)
 }
 
 /// Whether a line opens a quoted earlier message in common mail clients.
@@ -71,6 +89,36 @@ fn is_reply_header(line: &str) -> bool {
         || (lower.starts_with("from:") && lower.contains("sent:"))
 }
 
+/// Checks whether two lines are one "On … <address> wrote:" header that a plain-text mail
+/// client wrapped at its line width, inside or around the address.
+fn is_wrapped_reply_header(line: &str, next: &str) -> bool {
+    let opens_address = line
+        .rfind('<')
+        .is_some_and(|open| !line[open..].contains('>'));
+    if opens_address {
+        return is_reply_header(&format!("{line}{next}"));
+    }
+    if next.starts_with('<') || line.ends_with('>') {
+        return is_reply_header(&format!("{line} {next}"));
+    }
+    false
+}
+
+/// Checks whether `lines` start with Outlook's reply header: a "From:" line with a "Sent:" or
+/// "Date:" line at most [`HEADER_LINES`] lines after it.
+fn is_header_block(lines: &[&str]) -> bool {
+    let starts_with = |line: &str, prefix: &str| {
+        line.get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    };
+    starts_with(lines[0], "from:")
+        && lines
+            .iter()
+            .skip(1)
+            .take(HEADER_LINES)
+            .any(|line| starts_with(line, "sent:") || starts_with(line, "date:"))
+}
+
 /// Elements that have no end tag and no contents.
 const VOID_TAGS: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
@@ -80,6 +128,11 @@ const VOID_TAGS: &[&str] = &[
 /// Classes that mail clients put on the element holding a quoted earlier message: Gmail's
 /// `gmail_quote` and Thunderbird's `moz-cite-prefix` ("On … wrote:" line).
 const QUOTE_CLASSES: &[&str] = &["gmail_quote", "moz-cite-prefix"];
+
+/// Ids of the elements where Outlook starts the quoted earlier message of a reply. Outlook on
+/// the web writes an empty `appendonsend` div, a `<hr>`, then the `divRplyFwdMsg` div with the
+/// "From:", "Sent:", "To:" and "Subject:" lines. The earlier message follows that div.
+const HISTORY_IDS: &[&str] = &["divRplyFwdMsg", "appendonsend"];
 
 /// A start or end tag with its attributes.
 #[derive(Debug, PartialEq)]
@@ -123,13 +176,21 @@ impl Tag {
 
     /// Whether the element is quoted text of an earlier message. Odoo's `html_normalize` marks
     /// such elements with `data-o-mail-quote`. A parent marked `data-o-mail-quote-container` is
-    /// not quoted itself: the mark says that its children after the first quoted one are quoted
+    /// not quoted itself: the mark means that its children after the first quoted one are quoted
     /// too, and those children carry `data-o-mail-quote`. `data-o-mail-quote-node` alone marks
     /// nothing either.
     fn is_quote(&self) -> bool {
         self.name == "blockquote"
             || self.attribute("data-o-mail-quote").is_some()
             || QUOTE_CLASSES.iter().any(|class| self.has_class(class))
+    }
+
+    /// Checks whether the element and everything after it are the quoted earlier message.
+    fn starts_history(&self) -> bool {
+        !self.closing
+            && self
+                .attribute("id")
+                .is_some_and(|id| HISTORY_IDS.contains(&id))
     }
 }
 
@@ -256,6 +317,10 @@ fn strip_tags(html: &str, drop_quotes: bool) -> String {
         // Inline elements such as <span> or <b> add nothing: "a<b>c</b>" reads "ac".
         if BLOCK_TAGS.contains(&tag.name.as_str()) {
             raw.push('\n');
+        }
+        if drop_quotes && tag.starts_history() {
+            // Everything from here on is the earlier message.
+            return raw;
         }
         let has_contents =
             !tag.closing && !tag.self_closing && !VOID_TAGS.contains(&tag.name.as_str());
@@ -491,6 +556,89 @@ mod tests {
         assert_eq!(message_to_text(plain), "Sounds good.");
         let outlook = "<p>Agreed.</p><p>-----Original Message-----<br>From: Bob</p>";
         assert_eq!(message_to_text(outlook), "Agreed.");
+    }
+
+    #[test]
+    fn outlook_desktop_reply_header_ends_text() {
+        let html = "<html><head><style>p.MsoNormal{margin:0}</style></head><body lang=EN-US>\
+            <div class=WordSection1><p class=MsoNormal>Hi Mitchell,<o:p></o:p></p>\
+            <p class=MsoNormal>We will take the 20 chairs, please send the invoice.<o:p></o:p></p>\
+            <p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>Best regards,<o:p></o:p></p>\
+            <p class=MsoNormal>Carrie Helle<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p>\
+            <div><div style='border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm'>\
+            <p class=MsoNormal><b><span lang=EN-US>From:</span></b><span lang=EN-US> Mitchell \
+            Admin &lt;admin@yourcompany.example.com&gt; <br><b>Sent:</b> Monday, November 2, 2026 \
+            9:00 AM<br><b>To:</b> Carrie Helle &lt;carrie@deco.example.com&gt;<br><b>Subject:</b> \
+            Re: Quote for 20 chairs<o:p></o:p></span></p></div></div><p class=MsoNormal>Dear \
+            Carrie, please find our quote for 20 ergonomic chairs attached.<o:p></o:p></p></div>\
+            </body></html>";
+        assert_eq!(
+            message_to_text(html),
+            "Hi Mitchell,\nWe will take the 20 chairs, please send the invoice.\n\
+             Best regards,\nCarrie Helle"
+        );
+    }
+
+    #[test]
+    fn outlook_web_reply_history_is_dropped() {
+        let html = "<div dir=\"ltr\">Thanks, confirmed for Tuesday.</div>\
+            <div id=\"appendonsend\"></div><hr style=\"display:inline-block;width:98%\" \
+            tabindex=\"-1\"><div id=\"divRplyFwdMsg\" dir=\"ltr\"><font face=\"Calibri, \
+            sans-serif\" style=\"font-size:11pt\" color=\"#000000\"><b>From:</b> Mitchell Admin \
+            &lt;admin@example.com&gt;<br><b>Sent:</b> Monday, November 2, 2026 9:00 AM<br>\
+            <b>To:</b> Carrie<br><b>Subject:</b> Demo</font><div>&nbsp;</div></div>\
+            <div>Could we meet on Tuesday for the demo?</div>";
+        assert_eq!(message_to_text(html), "Thanks, confirmed for Tuesday.");
+    }
+
+    #[test]
+    fn outlook_reply_block_starts_history() {
+        // Without the appendonsend div, as some Outlook versions send it.
+        let html = "<div>Confirmed.</div><hr><div id=\"divRplyFwdMsg\" dir=\"ltr\">\
+            <b>From:</b> Mitchell Admin</div><div>Could we meet on Tuesday?</div>";
+        assert_eq!(message_to_text(html), "Confirmed.");
+        // As Odoo marks it: the quoted earlier message outside the container has no mark.
+        let marked = "<div id=\"mail_body\" data-o-mail-quote-container=\"1\"><div>Reply from \
+            Outlook</div><div id=\"divRplyFwdMsg\" dir=\"ltr\" data-o-mail-quote=\"1\"><b \
+            data-o-mail-quote=\"1\">From:</b> Mitchell Admin</div></div><div>Earlier message</div>";
+        assert_eq!(message_to_text(marked), "Reply from Outlook");
+    }
+
+    #[test]
+    fn from_line_alone_is_kept() {
+        let text = "From: the Lyon warehouse, 20 desks\nTo be delivered in March\n\
+            Thanks\nCarrie\nSent from my phone";
+        assert_eq!(message_to_text(text), text);
+    }
+
+    #[test]
+    fn from_then_date_ends_text() {
+        let text = "See below.\nFrom: Mitchell Admin\n<admin@example.com>\n\
+            Date: Monday, November 2, 2026\nSubject: Demo\nCould we meet?";
+        assert_eq!(message_to_text(text), "See below.");
+    }
+
+    #[test]
+    fn wrapped_reply_header_ends_text() {
+        // Plain-text emails as Odoo stores them: paragraphs in <p>, line breaks as <br>.
+        let inside = "<p>Yes please.</p><p>On Mon, Nov 2, 2026 at 9:00 AM Mitchell Admin \
+            &lt;<br>admin@example.com&gt; wrote:<br>&gt; Shall I order?<br>More quoted text</p>";
+        assert_eq!(message_to_text(inside), "Yes please.");
+        let before = "<p>Yes please.</p><p>On Mon, Nov 2, 2026 at 9:00 AM Mitchell Admin<br>\
+            &lt;admin@example.com&gt; wrote:<br>Shall I order?</p>";
+        assert_eq!(message_to_text(before), "Yes please.");
+        let after = "<p>Yes please.</p><p>On Mon, Nov 2, 2026 at 9:00 AM Mitchell Admin \
+            &lt;admin@example.com&gt;<br>wrote:<br>Shall I order?</p>";
+        assert_eq!(message_to_text(after), "Yes please.");
+    }
+
+    #[test]
+    fn on_line_without_header_is_kept() {
+        let html = "<p>On Monday we need 20 desks &lt;urgent&gt;<br>The team wrote a list</p>";
+        assert_eq!(
+            message_to_text(html),
+            "On Monday we need 20 desks <urgent>\nThe team wrote a list"
+        );
     }
 
     #[test]
