@@ -16,7 +16,8 @@ pub struct SearchHit {
     pub id: u64,
     pub score: f32,
     pub payload: serde_json::Map<String, Value>,
-    /// First line of the chatter message the query matched, when the match came from one.
+    /// The line of the chatter message the query matched that shares a word with the query,
+    /// when the match came from a message.
     pub snippet: Option<String>,
 }
 
@@ -32,6 +33,8 @@ impl SearchHit {
             "expected_revenue": self.payload.get("expected_revenue").cloned().unwrap_or(Value::Null),
             "active": self.payload.get("active").cloned().unwrap_or(Value::Bool(true)),
             "snippet": self.snippet,
+            "message_count": self.payload.get("message_count").cloned().unwrap_or(Value::Null),
+            "last_message_date": self.payload.get("last_message_date").cloned().unwrap_or(Value::Null),
         })
     }
 
