@@ -772,3 +772,33 @@ async fn search_shows_matched_message() {
     );
     session.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stage_filter_ignores_letter_case() {
+    let (_odoo, sandbox) = rebuilt(OdooVersion::V17);
+    let session = Session::start(&sandbox, &[]).await;
+
+    let won = session
+        .ok(SEARCH, json!({"query": "contract", "stage": "won"}))
+        .await;
+    let hits = won["hits"].as_array().unwrap();
+    assert!(
+        hits.iter()
+            .any(|hit| hit["name"] == json!("Distributor Contract")),
+        "{won}"
+    );
+    for hit in hits {
+        assert_eq!(hit["stage"], json!("Won"), "hit outside Won: {hit}");
+    }
+
+    let message = session
+        .error(SEARCH, json!({"query": "contract", "stage": "Wonn"}))
+        .await;
+    assert!(
+        message.contains(
+            "no stage named 'Wonn' in the index; stages: New, Proposition, Qualified, Won"
+        ),
+        "{message}"
+    );
+    session.stop().await;
+}
