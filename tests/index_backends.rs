@@ -149,6 +149,7 @@ both_backends!(
     retrieve_keeps_request_order,
     payload_types_round_trip,
     abandoned_staging_keeps_live,
+    field_values_are_distinct_sorted,
 );
 
 fn sparse(terms: &[(u32, f32)]) -> SparseVector {
@@ -661,4 +662,53 @@ async fn abandoned_staging_keeps_live(backend: &Backend) {
     let after = store.open_live().await.unwrap().expect("a live index");
     assert_eq!(after.ids().await.unwrap(), vec![3]);
     assert_eq!(store.load_state().await.unwrap(), sample_state(3));
+}
+
+async fn field_values_are_distinct_sorted(backend: &Backend) {
+    let store = backend.open();
+    let index = live_index(&store, sparse_layout()).await;
+    assert_eq!(
+        index.field_values("stage").await.unwrap(),
+        Vec::<String>::new()
+    );
+
+    let point = |id, stage: &str, team: Value, active: bool| {
+        lead(
+            id,
+            None,
+            &[(1, 1.0)],
+            json!({"stage": stage, "team": team, "active": active}),
+        )
+    };
+    index
+        .upsert(vec![
+            point(1, "Won", json!("Sales"), true),
+            point(2, "New", json!("Sales"), true),
+            point(3, "Proposition", Value::Null, true),
+            point(4, "New", json!("Europe"), true),
+            point(5, "Lost", json!("Sales"), false),
+        ])
+        .await
+        .unwrap();
+
+    // Archived leads count: a search may include them.
+    assert_eq!(
+        index.field_values("stage").await.unwrap(),
+        vec!["Lost", "New", "Proposition", "Won"]
+    );
+    assert_eq!(
+        index.field_values("team").await.unwrap(),
+        vec!["Europe", "Sales"]
+    );
+
+    // A value whose last point is gone, deleted or rewritten, is no longer listed.
+    index.delete(vec![5]).await.unwrap();
+    index
+        .set_payloads(vec![(3, payload(json!({"stage": "New", "active": true})))])
+        .await
+        .unwrap();
+    assert_eq!(
+        index.field_values("stage").await.unwrap(),
+        vec!["New", "Won"]
+    );
 }

@@ -417,3 +417,30 @@ fn archived_leads_kept_with_keep_policy() {
     assert_eq!(shown["hits"][0]["id"], json!(7));
     assert_eq!(shown["hits"][0]["active"], json!(false));
 }
+
+#[test]
+fn stage_filter_ignores_letter_case() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+
+    let search = sandbox.json(&["search", "contract", "--stage", "won", "--json"]);
+    let hits = search["hits"].as_array().unwrap();
+    assert!(hits
+        .iter()
+        .any(|hit| hit["name"] == json!("Distributor Contract")));
+    for hit in hits {
+        assert_eq!(hit["stage"], json!("Won"), "hit outside Won: {hit}");
+    }
+
+    let unknown = sandbox.run(&["search", "contract", "--stage", "Wonn"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains(
+            "error: invalid value for --stage: no stage named 'Wonn' in the index; stages: \
+             New, Proposition, Qualified, Won"
+        ),
+        "{}",
+        unknown.stderr
+    );
+}

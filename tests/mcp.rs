@@ -747,3 +747,58 @@ async fn listen_webhook_updates_next_search() {
         });
     });
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_shows_matched_message() {
+    let (_odoo, sandbox) = rebuilt(OdooVersion::V17);
+    let session = Session::start(&sandbox, &[]).await;
+
+    let result = session
+        .call(SEARCH, json!({"query": "weekly backups every Monday"}))
+        .await;
+    assert_eq!(result.is_error, Some(false), "{}", text(&result));
+    let structured = result.structured_content.clone().unwrap();
+    let hit = &structured["hits"][0];
+    assert_eq!(hit["name"], json!("Info about services"), "{structured}");
+    // The customer's email on lead 15 lists "weekly backups, every Monday" on its third line.
+    assert_eq!(
+        hit["snippet"],
+        json!("matched message: weekly backups, every Monday")
+    );
+    let text = text(&result);
+    assert!(
+        text.contains("   matched message: weekly backups, every Monday\n"),
+        "{text}"
+    );
+    session.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stage_filter_ignores_letter_case() {
+    let (_odoo, sandbox) = rebuilt(OdooVersion::V17);
+    let session = Session::start(&sandbox, &[]).await;
+
+    let won = session
+        .ok(SEARCH, json!({"query": "contract", "stage": "won"}))
+        .await;
+    let hits = won["hits"].as_array().unwrap();
+    assert!(
+        hits.iter()
+            .any(|hit| hit["name"] == json!("Distributor Contract")),
+        "{won}"
+    );
+    for hit in hits {
+        assert_eq!(hit["stage"], json!("Won"), "hit outside Won: {hit}");
+    }
+
+    let message = session
+        .error(SEARCH, json!({"query": "contract", "stage": "Wonn"}))
+        .await;
+    assert!(
+        message.contains(
+            "no stage named 'Wonn' in the index; stages: New, Proposition, Qualified, Won"
+        ),
+        "{message}"
+    );
+    session.stop().await;
+}

@@ -10,6 +10,8 @@ use crate::cli::SearchArgs;
 use crate::embed::Bm25;
 use crate::index::SearchFilter;
 use crate::output::format_amount;
+use crate::settings::SettingsError;
+use crate::sync::search::FilterError;
 
 pub async fn run(ctx: &Invocation, args: SearchArgs) -> Result<ExitCode> {
     let filter = SearchFilter {
@@ -36,7 +38,8 @@ pub async fn run(ctx: &Invocation, args: SearchArgs) -> Result<ExitCode> {
                 filter,
                 args.limit as usize,
             )
-            .await?
+            .await
+            .map_err(flag_error)?
         }
     };
 
@@ -78,4 +81,17 @@ pub async fn run(ctx: &Invocation, args: SearchArgs) -> Result<ExitCode> {
     }
     ctx.output.data(&table.to_string())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reports a filter name that is not in the index as an invalid value of its flag, which
+/// exits 2 like other usage errors.
+fn flag_error(err: anyhow::Error) -> anyhow::Error {
+    match err.downcast::<FilterError>() {
+        Ok(filter) => SettingsError::Invalid {
+            name: format!("--{}", filter.field().key),
+            message: filter.to_string(),
+        }
+        .into(),
+        Err(err) => err,
+    }
 }

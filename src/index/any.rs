@@ -88,6 +88,13 @@ impl VectorIndex for AnyIndex {
         }
     }
 
+    async fn field_values(&self, field: &str) -> IndexResult<Vec<String>> {
+        match self {
+            AnyIndex::Embedded(index) => index.field_values(field).await,
+            AnyIndex::Server(index) => index.field_values(field).await,
+        }
+    }
+
     fn layout(&self) -> IndexLayout {
         match self {
             AnyIndex::Embedded(index) => index.layout(),

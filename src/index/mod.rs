@@ -21,6 +21,10 @@ pub const DENSE_VECTOR: &str = "dense";
 /// Name of the sparse BM25 vector in every point.
 pub const SPARSE_VECTOR: &str = "bm25";
 
+/// The maximum number of distinct values [`VectorIndex::field_values`] returns. A CRM has far
+/// fewer stages, salespeople or teams.
+pub const MAX_FIELD_VALUES: usize = 10_000;
+
 /// A sparse vector in Qdrant's shape: parallel lists of term indices and weights.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SparseVector {
@@ -176,6 +180,11 @@ pub trait VectorIndex: Clone + Send + Sync + 'static {
 
     /// Runs a search: dense and sparse fused with RRF when `dense` is set, sparse alone otherwise.
     fn search(&self, request: SearchRequest) -> impl Future<Output = IndexResult<Vec<Hit>>> + Send;
+
+    /// Lists the distinct string values of a payload field with a keyword index (such as
+    /// `stage`), sorted, at most [`MAX_FIELD_VALUES`] of them. `field` must be a top-level
+    /// field that crm-vec indexes: the embedded index panics on an invalid path.
+    fn field_values(&self, field: &str) -> impl Future<Output = IndexResult<Vec<String>>> + Send;
 
     /// The vector layout the collection was created with.
     fn layout(&self) -> IndexLayout;

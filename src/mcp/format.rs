@@ -63,7 +63,7 @@ fn hit_json(hit: &SearchHit, links: &LeadLinks) -> Value {
         "probability": field("probability"),
         "active": hit.payload.get("active").cloned().unwrap_or(Value::Bool(true)),
         "score": hit.score,
-        "snippet": snippet(&hit.payload),
+        "snippet": hit_snippet(hit),
         "url": links.url(hit.id),
     })
 }
@@ -116,7 +116,7 @@ fn hit_text(rank: usize, hit: &SearchHit, links: &LeadLinks) -> String {
         hit.text("name"),
         facts.join(" · ")
     );
-    let snippet = snippet(&hit.payload);
+    let snippet = hit_snippet(hit);
     if !snippet.is_empty() {
         block.push_str(&format!("   {snippet}\n"));
     }
@@ -126,9 +126,19 @@ fn hit_text(rank: usize, hit: &SearchHit, links: &LeadLinks) -> String {
     block
 }
 
+/// Builds the snippet of a hit: the line of the chatter message that the query matched, when
+/// the match came from one, else the details that the summary line leaves out.
+fn hit_snippet(hit: &SearchHit) -> String {
+    let line = match &hit.snippet {
+        Some(message) => format!("matched message: {message}"),
+        None => field_summary(&hit.payload),
+    };
+    cap_snippet(line)
+}
+
 /// Builds one line of the details that the summary line of a hit leaves out: tags, contact,
 /// place, priority and deadline. The payload has no description text to quote.
-pub fn snippet(payload: &Map<String, Value>) -> String {
+fn field_summary(payload: &Map<String, Value>) -> String {
     let text = |key: &str| match payload.get(key) {
         Some(Value::String(value)) if !value.trim().is_empty() => Some(value.trim().to_string()),
         _ => None,
@@ -160,7 +170,11 @@ pub fn snippet(payload: &Map<String, Value>) -> String {
         let date = deadline.strip_suffix("T00:00:00Z").unwrap_or(&deadline);
         parts.push(format!("deadline {date}"));
     }
-    let line = parts.join(" · ");
+    parts.join(" · ")
+}
+
+/// Cuts a snippet to [`SNIPPET_CHARS`] characters, ending a cut one with `…`.
+fn cap_snippet(line: String) -> String {
     if line.chars().count() <= SNIPPET_CHARS {
         return line;
     }
@@ -264,9 +278,38 @@ mod tests {
     }
 
     #[test]
+    fn matched_message_is_the_snippet() {
+        let mut matched = hit(
+            15,
+            json!({"name": "Info about services", "tags": ["Product"]}),
+        );
+        matched.snippet = Some("weekly backups, every Monday".to_string());
+        let value = hits_json("backups", std::slice::from_ref(&matched), &LeadLinks::None);
+        assert_eq!(
+            value["hits"][0]["snippet"],
+            json!("matched message: weekly backups, every Monday")
+        );
+        assert_eq!(
+            hits_text("backups", &[matched], &LeadLinks::None),
+            "1 lead for \"backups\", best first:\n\n\
+             1. [15] Info about services\n   score 0.500\n   \
+             matched message: weekly backups, every Monday\n"
+        );
+    }
+
+    #[test]
+    fn fields_are_the_snippet_without_a_match() {
+        let value = hits_json(
+            "x",
+            &[hit(15, json!({"name": "A", "tags": ["Product"]}))],
+            &LeadLinks::None,
+        );
+        assert_eq!(value["hits"][0]["snippet"], json!("tags Product"));
+    }
+
+    #[test]
     fn snippet_is_capped() {
-        let payload = json!({"tags": ["x".repeat(400)]});
-        let snippet = snippet(payload.as_object().unwrap());
+        let snippet = hit_snippet(&hit(1, json!({"tags": ["x".repeat(400)]})));
         assert_eq!(snippet.chars().count(), SNIPPET_CHARS);
         assert!(snippet.ends_with('…'));
     }

@@ -171,30 +171,42 @@ pub fn messages_text(messages: &[Message]) -> String {
 }
 
 /// Picks the message whose text shares the most words with the query, if it shares more with
-/// it than `other_text` (the lead's own fields) does, and returns its first line.
-pub fn matching_snippet(query: &str, lines: &[Value], texts_other: &str) -> Option<String> {
+/// it than `own_text` (the lead's own fields) does. Returns the first line of that message
+/// that shares a word with the query, so the snippet shows why the message matched rather than
+/// its greeting.
+pub fn matching_snippet(query: &str, entries: &[Value], own_text: &str) -> Option<String> {
     let words = words_of(query);
     if words.is_empty() {
         return None;
     }
-    let overlap = |text: &str| {
-        let text_words = words_of(text);
-        words
-            .iter()
-            .filter(|word| text_words.contains(*word))
-            .count()
-    };
-    let own = overlap(texts_other);
-    lines
+    let own = overlap(&words, own_text);
+    entries
         .iter()
-        .filter_map(|line| {
-            let preview = line.get("preview").and_then(Value::as_str)?;
-            let first = line.get("first_line").and_then(Value::as_str)?;
-            Some((overlap(preview), first))
+        .filter_map(|entry| {
+            let preview = entry.get("preview").and_then(Value::as_str)?;
+            let first = entry.get("first_line").and_then(Value::as_str)?;
+            Some((overlap(&words, preview), preview, first))
         })
-        .filter(|(score, _)| *score > own && *score > 0)
-        .max_by_key(|(score, _)| *score)
-        .map(|(_, first)| first.to_string())
+        .filter(|(score, _, _)| *score > own && *score > 0)
+        .max_by_key(|(score, _, _)| *score)
+        .map(|(_, preview, first)| {
+            let line = matching_line(&words, preview).unwrap_or(first);
+            super::document::cap_chars(line.to_string(), SNIPPET_CHARS)
+        })
+}
+
+/// Counts the query words that occur in `text`.
+fn overlap(words: &[String], text: &str) -> usize {
+    let text_words = words_of(text);
+    words
+        .iter()
+        .filter(|word| text_words.contains(*word))
+        .count()
+}
+
+/// Returns the first line of `text` that shares a word with the query.
+fn matching_line<'a>(words: &[String], text: &'a str) -> Option<&'a str> {
+    text.lines().find(|line| overlap(words, line) > 0)
 }
 
 /// Lowercase words of three letters or more, with a crude plural fold ("backups" → "backup").
@@ -261,6 +273,35 @@ mod tests {
         );
         let none = matching_snippet("services", &[entry], "Info about services");
         assert_eq!(none, None);
+    }
+
+    #[test]
+    fn snippet_is_the_matching_line() {
+        let entry = payload_entry(&message(
+            "Thanks for the information!\nHere is what we need:\nweekly backups, every Monday\n\
+             a total capacity of about 2 TB",
+        ));
+        let snippet = matching_snippet(
+            "weekly backups every Monday",
+            &[entry],
+            "Info about services",
+        );
+        assert_eq!(snippet.as_deref(), Some("weekly backups, every Monday"));
+    }
+
+    #[test]
+    fn snippet_picks_the_best_message() {
+        let greeting = payload_entry(&message("Hello!\nWe need a conference room"));
+        let better = payload_entry(&message("Hi,\nseating for a conference room of 40"));
+        let snippet = matching_snippet(
+            "seating for a conference room",
+            &[greeting, better],
+            "Delta PC",
+        );
+        assert_eq!(
+            snippet.as_deref(),
+            Some("seating for a conference room of 40")
+        );
     }
 
     #[test]

@@ -6,17 +6,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use qdrant_edge::{
     CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeSparseVectorParams,
-    EdgeVectorParams, FieldIndexOperations, Modifier, OperationError, Payload, PayloadFieldSchema,
-    PayloadOps, PayloadSchemaType, PointId, PointInsertOperations, PointOperations,
-    PointStructPersisted, ScoredPoint, ScrollRequest, SetPayloadOp, UpdateOperation,
-    VectorInternal, VectorPersisted, VectorStructInternal, VectorStructPersisted,
+    EdgeVectorParams, FacetRequest, FacetValue, FieldIndexOperations, Modifier, OperationError,
+    Payload, PayloadFieldSchema, PayloadOps, PayloadSchemaType, PointId, PointInsertOperations,
+    PointOperations, PointStructPersisted, ScoredPoint, ScrollRequest, SetPayloadOp,
+    UpdateOperation, VectorInternal, VectorPersisted, VectorStructInternal, VectorStructPersisted,
     WithPayloadInterface, WithVector,
 };
 use serde_json::{Map, Value};
 
 use crate::index::{
     Hit, IndexError, IndexLayout, IndexResult, Point, SearchRequest, SparseVector, StoredPoint,
-    VectorIndex, DENSE_VECTOR, SPARSE_VECTOR,
+    VectorIndex, DENSE_VECTOR, MAX_FIELD_VALUES, SPARSE_VECTOR,
 };
 
 use super::query;
@@ -412,6 +412,31 @@ impl EmbeddedIndex {
     }
 }
 
+impl EmbeddedIndex {
+    fn field_values_blocking(&self, field: &str) -> IndexResult<Vec<String>> {
+        let request = FacetRequest {
+            key: query::field_path(field),
+            limit: MAX_FIELD_VALUES,
+            filter: None,
+            exact: false,
+        };
+        let response = self
+            .shard
+            .facet(request)
+            .map_err(|err| engine_error(self.shard.path(), err))?;
+        let mut values: Vec<String> = response
+            .hits
+            .into_iter()
+            .filter_map(|hit| match hit.value {
+                FacetValue::Keyword(value) => Some(value),
+                _ => None,
+            })
+            .collect();
+        values.sort();
+        Ok(values)
+    }
+}
+
 impl VectorIndex for EmbeddedIndex {
     async fn upsert(&self, points: Vec<Point>) -> IndexResult<()> {
         self.run_blocking(move |index| index.upsert_blocking(points))
@@ -443,6 +468,12 @@ impl VectorIndex for EmbeddedIndex {
 
     async fn search(&self, request: SearchRequest) -> IndexResult<Vec<Hit>> {
         self.run_blocking(move |index| index.search_blocking(request))
+            .await
+    }
+
+    async fn field_values(&self, field: &str) -> IndexResult<Vec<String>> {
+        let field = field.to_string();
+        self.run_blocking(move |index| index.field_values_blocking(&field))
             .await
     }
 

@@ -4,11 +4,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use qdrant_client::qdrant::{
-    point_id::PointIdOptions, points_selector::PointsSelectorOneOf,
-    points_update_operation::Operation, points_update_operation::OverwritePayload,
-    vector_output::Vector as VectorOutputKind, CountPoints, DeletePoints, GetPoints, PointId,
-    PointsIdsList, PointsSelector, PointsUpdateOperation, RetrievedPoint, ScrollPoints,
-    UpdateBatchPoints, UpsertPoints,
+    facet_value::Variant as FacetVariant, point_id::PointIdOptions,
+    points_selector::PointsSelectorOneOf, points_update_operation::Operation,
+    points_update_operation::OverwritePayload, vector_output::Vector as VectorOutputKind,
+    CountPoints, DeletePoints, FacetCounts, GetPoints, PointId, PointsIdsList, PointsSelector,
+    PointsUpdateOperation, RetrievedPoint, ScrollPoints, UpdateBatchPoints, UpsertPoints,
 };
 use serde_json::{Map, Value};
 
@@ -16,7 +16,7 @@ use super::connection::Connection;
 use super::query;
 use crate::index::{
     Hit, IndexError, IndexLayout, IndexResult, Point, SearchRequest, StoredPoint, VectorIndex,
-    DENSE_VECTOR,
+    DENSE_VECTOR, MAX_FIELD_VALUES,
 };
 
 /// Points per upsert request, and payload updates per batch request.
@@ -417,6 +417,37 @@ impl VectorIndex for ServerIndex {
                 })
             })
             .collect()
+    }
+
+    async fn field_values(&self, field: &str) -> IndexResult<Vec<String>> {
+        let request = FacetCounts {
+            collection_name: self.collection.to_string(),
+            key: field.to_string(),
+            limit: Some(MAX_FIELD_VALUES as u64),
+            exact: Some(false),
+            ..FacetCounts::default()
+        };
+        let what = format!("list the values of {field} in {}", self.collection);
+        let response = self
+            .connection
+            .call(&what, || {
+                let request = request.clone();
+                async move {
+                    let mut client = self.connection.points().await;
+                    client.facet(request).await.map(|r| r.into_inner())
+                }
+            })
+            .await?;
+        let mut values: Vec<String> = response
+            .hits
+            .into_iter()
+            .filter_map(|hit| match hit.value?.variant? {
+                FacetVariant::StringValue(value) => Some(value),
+                _ => None,
+            })
+            .collect();
+        values.sort();
+        Ok(values)
     }
 
     fn layout(&self) -> IndexLayout {
