@@ -244,3 +244,46 @@ pub fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> bool
     }
     panic!("{what} did not happen within {timeout:?}");
 }
+
+/// Reads one response from a connection that may carry more: the status line, the headers
+/// and, unless `head_only` (a response to HEAD) or the status is 1xx, a body framed by
+/// Content-Length.
+pub fn read_answer(reader: &mut impl BufRead, head_only: bool) -> Result<Answer, String> {
+    let started = Instant::now();
+    let mut status_line = String::new();
+    reader
+        .read_line(&mut status_line)
+        .map_err(|err| err.to_string())?;
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("no status line: {status_line:?}"))?;
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).map_err(|err| err.to_string())?;
+        if line.is_empty() {
+            return Err("the connection closed inside a response head".to_string());
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().map_err(|_| format!("bad {line:?}"))?;
+            }
+        }
+    }
+    let mut payload = vec![0; if head_only || status < 200 { 0 } else { length }];
+    reader
+        .read_exact(&mut payload)
+        .map_err(|err| err.to_string())?;
+    let text = String::from_utf8_lossy(&payload).into_owned();
+    Ok(Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+        elapsed: started.elapsed(),
+    })
+}
