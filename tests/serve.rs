@@ -784,3 +784,96 @@ fn expect_continue_and_chunked_bodies_work() {
     assert_eq!(decoded.status, 202, "{}", decoded.text);
     assert_eq!(decoded.body["ids"], json!([8]), "{}", decoded.text);
 }
+
+/// More connections than the listener relays at once send a request head a line at a time, or
+/// a body a byte at a time, every second. A slowloris client does this to outlast timeouts that
+/// restart with each byte. Every webhook Odoo sends meanwhile must get a response within 1 s.
+#[test]
+fn slow_clients_do_not_stop_webhooks() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const SLOW_HEADS: usize = 600;
+    const SLOW_BODIES: usize = 60;
+    const WEBHOOKS: u64 = 20;
+    let needed = (SLOW_HEADS + SLOW_BODIES + 512) as u64;
+    if let Err(reason) = support::webhook::allow_open_files(needed) {
+        eprintln!("skipped: {reason}");
+        return;
+    }
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(&sandbox, &FAST);
+    let addr = listener.addr;
+
+    let connect = |start: &str| {
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream.write_all(start.as_bytes()).expect("write");
+        stream
+    };
+    let head_start = format!(
+        "POST {} HTTP/1.1\r\nHost: crm-vec\r\nContent-Type: application/json\r\n",
+        sync_path()
+    );
+    let body_start = format!(
+        "POST {} HTTP/1.1\r\nHost: crm-vec\r\nContent-Length: 100\r\n\r\n{{",
+        sync_path()
+    );
+    let mut heads: Vec<_> = (0..SLOW_HEADS).map(|_| connect(&head_start)).collect();
+    let mut bodies: Vec<_> = (0..SLOW_BODIES).map(|_| connect(&body_start)).collect();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let trickle = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_secs(1));
+                for stream in &mut heads {
+                    let _ = stream.write_all(b"X-Pad: 1\r\n");
+                }
+                for stream in &mut bodies {
+                    let _ = stream.write_all(b" ");
+                }
+            }
+        })
+    };
+
+    let mut answers = Vec::new();
+    for n in 0..WEBHOOKS {
+        let body = odoo_body("Send Webhook Notification(#12)", 1 + n);
+        answers.push(post_like_odoo(addr, &sync_path(), &body));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    stop.store(true, Ordering::SeqCst);
+    trickle.join().unwrap();
+
+    let unanswered: Vec<String> = answers
+        .iter()
+        .filter_map(|answer| answer.as_ref().err().cloned())
+        .collect();
+    assert_eq!(
+        unanswered,
+        Vec::<String>::new(),
+        "webhooks without an answer"
+    );
+    let statuses: Vec<u16> = answers.iter().flatten().map(|a| a.status).collect();
+    assert_eq!(statuses, vec![202; WEBHOOKS as usize]);
+    let slowest = answers.iter().flatten().map(|a| a.elapsed).max().unwrap();
+    assert!(
+        slowest < Duration::from_secs(1),
+        "slowest answer {slowest:?}"
+    );
+
+    eventually(
+        Duration::from_secs(15),
+        "a warning about slow clients",
+        || {
+            listener
+                .stderr()
+                .contains("closed connections that were too slow")
+        },
+    );
+    let log = listener.stderr();
+    assert!(
+        !log.contains("token="),
+        "a query string is in the log:\n{log}"
+    );
+}

@@ -287,3 +287,31 @@ pub fn read_answer(reader: &mut impl BufRead, head_only: bool) -> Result<Answer,
         elapsed: started.elapsed(),
     })
 }
+
+/// Lifts this process's soft limit on open files to at least `needed`, or returns why it cannot.
+pub fn allow_open_files(needed: u64) -> Result<(), String> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return Err("getrlimit(RLIMIT_NOFILE) failed".to_string());
+        }
+        if limit.rlim_cur >= needed {
+            return Ok(());
+        }
+        if limit.rlim_max < needed {
+            return Err(format!(
+                "the hard limit on open files is {}, under the {needed} needed",
+                limit.rlim_max
+            ));
+        }
+        limit.rlim_cur = needed;
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+            return Err(format!("setrlimit(RLIMIT_NOFILE, {needed}) failed"));
+        }
+    }
+    Ok(())
+}
