@@ -685,3 +685,195 @@ fn periodic_sync_new_catches_missed_changes() {
         listener.stderr().contains("periodic sync-new done")
     });
 }
+
+/// Returns a webhook POST as raw bytes, framed by Content-Length, for a connection that stays
+/// open.
+fn raw_post(id: u64) -> String {
+    let body = odoo_body(ODOO17_ACTION, id);
+    format!(
+        "POST {} HTTP/1.1\r\nHost: crm-vec\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        sync_path(),
+        body.len()
+    )
+}
+
+/// Opens a connection, with a reader for its responses and a 5 s read timeout.
+fn open_raw(
+    addr: std::net::SocketAddr,
+) -> (std::net::TcpStream, std::io::BufReader<std::net::TcpStream>) {
+    let stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    (stream, reader)
+}
+
+#[test]
+fn keep_alive_and_pipelining_work() {
+    use std::io::{Read, Write};
+    use support::webhook::read_answer;
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(&sandbox, &FAST);
+    let (mut stream, mut reader) = open_raw(listener.addr);
+
+    // Keep-alive: a second request on the connection after the first response.
+    stream.write_all(raw_post(3).as_bytes()).unwrap();
+    let first = read_answer(&mut reader, false).unwrap();
+    assert_eq!(first.body["ids"], json!([3]), "{}", first.text);
+    stream.write_all(raw_post(4).as_bytes()).unwrap();
+    let second = read_answer(&mut reader, false).unwrap();
+    assert_eq!(second.body["ids"], json!([4]), "{}", second.text);
+
+    // Pipelining: three requests in one write, with responses in the order sent.
+    let pipelined = format!(
+        "{}{}HEAD /health HTTP/1.1\r\nHost: crm-vec\r\nConnection: close\r\n\r\n",
+        raw_post(5),
+        raw_post(6)
+    );
+    stream.write_all(pipelined.as_bytes()).unwrap();
+    let third = read_answer(&mut reader, false).unwrap();
+    assert_eq!(third.body["ids"], json!([5]), "{}", third.text);
+    let fourth = read_answer(&mut reader, false).unwrap();
+    assert_eq!(fourth.body["ids"], json!([6]), "{}", fourth.text);
+    let health = read_answer(&mut reader, true).unwrap();
+    assert_eq!(health.status, 200);
+    let mut rest = Vec::new();
+    reader.read_to_end(&mut rest).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&rest),
+        "",
+        "bytes after the response to HEAD"
+    );
+}
+
+#[test]
+fn expect_continue_and_chunked_bodies_work() {
+    use std::io::Write;
+    use support::webhook::read_answer;
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(&sandbox, &FAST);
+
+    let body = r#"{"_id": 7}"#;
+    let (mut stream, mut reader) = open_raw(listener.addr);
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: crm-vec\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        sync_path(),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let interim = read_answer(&mut reader, true).unwrap();
+    assert_eq!(interim.status, 100);
+    stream.write_all(body.as_bytes()).unwrap();
+    let expected = read_answer(&mut reader, false).unwrap();
+    assert_eq!(expected.status, 202, "{}", expected.text);
+    assert_eq!(expected.body["ids"], json!([7]), "{}", expected.text);
+
+    // `{"_id": 8}` in two chunks, then the last chunk and no trailers.
+    let (mut stream, mut reader) = open_raw(listener.addr);
+    let chunked = format!(
+        "POST {} HTTP/1.1\r\nHost: crm-vec\r\nTransfer-Encoding: chunked\r\n\r\n\
+         6\r\n{{\"_id\"\r\n4\r\n: 8}}\r\n0\r\n\r\n",
+        sync_path()
+    );
+    stream.write_all(chunked.as_bytes()).unwrap();
+    let decoded = read_answer(&mut reader, false).unwrap();
+    assert_eq!(decoded.status, 202, "{}", decoded.text);
+    assert_eq!(decoded.body["ids"], json!([8]), "{}", decoded.text);
+}
+
+/// More connections than the listener relays at once send a request head a line at a time, or
+/// a body a byte at a time, every second. A slowloris client does this to outlast timeouts that
+/// restart with each byte. Every webhook Odoo sends meanwhile must get a response within 1 s.
+#[test]
+fn slow_clients_do_not_stop_webhooks() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const SLOW_HEADS: usize = 600;
+    const SLOW_BODIES: usize = 60;
+    const WEBHOOKS: u64 = 20;
+    let needed = (SLOW_HEADS + SLOW_BODIES + 512) as u64;
+    if let Err(reason) = support::webhook::allow_open_files(needed) {
+        eprintln!("skipped: {reason}");
+        return;
+    }
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(&sandbox, &FAST);
+    let addr = listener.addr;
+
+    let connect = |start: &str| {
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream.write_all(start.as_bytes()).expect("write");
+        stream
+    };
+    let head_start = format!(
+        "POST {} HTTP/1.1\r\nHost: crm-vec\r\nContent-Type: application/json\r\n",
+        sync_path()
+    );
+    let body_start = format!(
+        "POST {} HTTP/1.1\r\nHost: crm-vec\r\nContent-Length: 100\r\n\r\n{{",
+        sync_path()
+    );
+    let mut heads: Vec<_> = (0..SLOW_HEADS).map(|_| connect(&head_start)).collect();
+    let mut bodies: Vec<_> = (0..SLOW_BODIES).map(|_| connect(&body_start)).collect();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let trickle = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_secs(1));
+                for stream in &mut heads {
+                    let _ = stream.write_all(b"X-Pad: 1\r\n");
+                }
+                for stream in &mut bodies {
+                    let _ = stream.write_all(b" ");
+                }
+            }
+        })
+    };
+
+    let mut answers = Vec::new();
+    for n in 0..WEBHOOKS {
+        let body = odoo_body("Send Webhook Notification(#12)", 1 + n);
+        answers.push(post_like_odoo(addr, &sync_path(), &body));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    stop.store(true, Ordering::SeqCst);
+    trickle.join().unwrap();
+
+    let unanswered: Vec<String> = answers
+        .iter()
+        .filter_map(|answer| answer.as_ref().err().cloned())
+        .collect();
+    assert_eq!(
+        unanswered,
+        Vec::<String>::new(),
+        "webhooks without an answer"
+    );
+    let statuses: Vec<u16> = answers.iter().flatten().map(|a| a.status).collect();
+    assert_eq!(statuses, vec![202; WEBHOOKS as usize]);
+    let slowest = answers.iter().flatten().map(|a| a.elapsed).max().unwrap();
+    assert!(
+        slowest < Duration::from_secs(1),
+        "slowest answer {slowest:?}"
+    );
+
+    eventually(
+        Duration::from_secs(15),
+        "a warning about slow clients",
+        || {
+            listener
+                .stderr()
+                .contains("closed connections that were too slow")
+        },
+    );
+    let log = listener.stderr();
+    assert!(
+        !log.contains("token="),
+        "a query string is in the log:\n{log}"
+    );
+}

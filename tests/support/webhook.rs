@@ -244,3 +244,74 @@ pub fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> bool
     }
     panic!("{what} did not happen within {timeout:?}");
 }
+
+/// Reads one response from a connection that may carry more: the status line, the headers
+/// and, unless `head_only` (a response to HEAD) or the status is 1xx, a body framed by
+/// Content-Length.
+pub fn read_answer(reader: &mut impl BufRead, head_only: bool) -> Result<Answer, String> {
+    let started = Instant::now();
+    let mut status_line = String::new();
+    reader
+        .read_line(&mut status_line)
+        .map_err(|err| err.to_string())?;
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("no status line: {status_line:?}"))?;
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).map_err(|err| err.to_string())?;
+        if line.is_empty() {
+            return Err("the connection closed inside a response head".to_string());
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().map_err(|_| format!("bad {line:?}"))?;
+            }
+        }
+    }
+    let mut payload = vec![0; if head_only || status < 200 { 0 } else { length }];
+    reader
+        .read_exact(&mut payload)
+        .map_err(|err| err.to_string())?;
+    let text = String::from_utf8_lossy(&payload).into_owned();
+    Ok(Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Lifts this process's soft limit on open files to at least `needed`, or returns why it cannot.
+pub fn allow_open_files(needed: u64) -> Result<(), String> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return Err("getrlimit(RLIMIT_NOFILE) failed".to_string());
+        }
+        if limit.rlim_cur >= needed {
+            return Ok(());
+        }
+        if limit.rlim_max < needed {
+            return Err(format!(
+                "the hard limit on open files is {}, under the {needed} needed",
+                limit.rlim_max
+            ));
+        }
+        limit.rlim_cur = needed;
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+            return Err(format!("setrlimit(RLIMIT_NOFILE, {needed}) failed"));
+        }
+    }
+    Ok(())
+}
