@@ -3,7 +3,8 @@
 //! of a bad model directory.
 //!
 //! The tests that need the real model read its directory from `CRM_VEC_TEST_MODEL_DIR`
-//! (`scripts/fetch-test-model.sh` prints it) and print that they were skipped when it is unset.
+//! (`scripts/fetch-test-model.sh` prints it). When it is unset they pass at once, and the binary
+//! writes one notice to stderr that they were skipped.
 //! A build without the `local` feature runs only the check that the provider is rejected with
 //! the build command.
 
@@ -12,6 +13,11 @@ mod support;
 #[cfg(not(feature = "local"))]
 #[test]
 fn local_provider_needs_feature() {
+    support::skip::notice_once(&format!(
+        "skipped the tests in tests/local_model.rs that need the model: this build has no \
+         `local` feature. Run them with {}",
+        support::skip::LOCAL_MODEL_TESTS_COMMAND
+    ));
     let mut sandbox = support::harness::Sandbox::new();
     sandbox.set("EMBEDDINGS_PROVIDER", "local");
     sandbox.set("EMBEDDINGS_MODEL_DIR", "/nonexistent/model");
@@ -36,6 +42,7 @@ mod model {
     use super::support::embed::{EmbedConfig, EmbedStandIn};
     use super::support::harness::{hit_ids, Run, Sandbox};
     use super::support::odoo::{OdooStandIn, StandInConfig};
+    use super::support::skip::{notice_once, LOCAL_MODEL_TESTS_COMMAND};
     use crm_vec::embed::local::LocalModel;
     use crm_vec::embed::{InputType, Provider};
     use crm_vec::index::embedded::EmbeddedStore;
@@ -81,15 +88,15 @@ mod model {
         ("distributor", &[17, 20]),
     ];
 
-    /// The model directory, or `None` after printing why the calling test is skipped.
-    fn model_dir(test: &str) -> Option<PathBuf> {
+    /// Returns the model directory, or `None` after a notice that the tests needing it are skipped.
+    fn model_dir() -> Option<PathBuf> {
         match std::env::var_os(MODEL_DIR_VAR).filter(|value| !value.is_empty()) {
             Some(dir) => Some(PathBuf::from(dir)),
             None => {
-                eprintln!(
-                    "skipped {test}: {MODEL_DIR_VAR} is not set \
-                     (export {MODEL_DIR_VAR}=\"$(scripts/fetch-test-model.sh)\")"
-                );
+                notice_once(&format!(
+                    "skipped the tests in tests/local_model.rs that need the model files: \
+                     {MODEL_DIR_VAR} is not set. Run them with {LOCAL_MODEL_TESTS_COMMAND}"
+                ));
                 None
             }
         }
@@ -140,7 +147,7 @@ mod model {
 
     #[test]
     fn vectors_match_sentence_transformers() {
-        let Some(dir) = model_dir("vectors_match_sentence_transformers") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let reference = read_reference();
@@ -182,7 +189,7 @@ mod model {
 
     #[test]
     fn long_text_cut_at_256_tokens() {
-        let Some(dir) = model_dir("long_text_cut_at_256_tokens") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let reference = read_reference();
@@ -205,7 +212,7 @@ mod model {
 
     #[test]
     fn batch_order_and_padding_do_not_change_vectors() {
-        let Some(dir) = model_dir("batch_order_and_padding_do_not_change_vectors") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let model = LocalModel::open(&dir).expect("open the model");
@@ -224,7 +231,7 @@ mod model {
 
     #[tokio::test]
     async fn provider_embeds_queries_like_documents() {
-        let Some(dir) = model_dir("provider_embeds_queries_like_documents") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let provider = Provider::Local(LocalModel::open(&dir).expect("open the model"));
@@ -237,7 +244,7 @@ mod model {
 
     #[test]
     fn seating_query_finds_chairs() {
-        let Some(dir) = model_dir("seating_query_finds_chairs") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let odoo = demo_odoo();
@@ -265,7 +272,7 @@ mod model {
 
     #[test]
     fn unchanged_rebuild_runs_no_inference() {
-        let Some(dir) = model_dir("unchanged_rebuild_runs_no_inference") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let odoo = demo_odoo();
@@ -297,7 +304,7 @@ mod model {
 
     #[test]
     fn status_shows_local_model() {
-        let Some(dir) = model_dir("status_shows_local_model") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let odoo = demo_odoo();
@@ -318,7 +325,7 @@ mod model {
 
     #[test]
     fn voyage_index_asks_for_rebuild() {
-        let Some(dir) = model_dir("voyage_index_asks_for_rebuild") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let odoo = demo_odoo();
@@ -460,7 +467,7 @@ mod model {
     #[tokio::test(flavor = "multi_thread")]
     #[ignore = "benchmark: prints the tables of BENCHMARKS.md"]
     async fn recall_and_throughput() {
-        let Some(dir) = model_dir("recall_and_throughput") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let odoo = demo_odoo();

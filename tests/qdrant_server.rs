@@ -2,8 +2,9 @@
 //!
 //! The tests of a wrong URL (Qdrant's REST port, a plain HTTP service) always run: they need
 //! no Qdrant. The others run when `QDRANT_URL` names a Qdrant gRPC port (with
-//! `QDRANT_API_KEY` if the server needs one) and print that they were skipped otherwise. Each
-//! uses its own collection and deletes what it created.
+//! `QDRANT_API_KEY` if the server needs one); otherwise they pass at once and the binary writes
+//! one notice to stderr that they were skipped. Each uses its own collection and deletes what
+//! it created.
 
 mod support;
 
@@ -128,7 +129,7 @@ impl Server {
             .ok()
             .filter(|url| !url.is_empty())
         else {
-            println!("skipped {case}: QDRANT_URL is not set");
+            support::skip::qdrant_server_missing("qdrant_server", "the server tests");
             return None;
         };
         let api_key = std::env::var("QDRANT_API_KEY")
