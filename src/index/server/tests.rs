@@ -138,16 +138,40 @@ fn client_version_matches_cargo_lock() {
 }
 
 #[test]
-fn version_warning_outside_supported_range() {
-    assert_eq!(version_warning("1.20.0", "1.20.3"), None);
-    assert_eq!(version_warning("1.20.0", "1.19.0"), None);
-    assert_eq!(version_warning("1.20.0", "1.21.0-dev"), None);
+fn versions_from_1_15_accepted() {
+    for server in [
+        "1.15.0",
+        "1.15.2",
+        "1.17.1",
+        "1.18.0",
+        "1.20.3",
+        "1.21.0-dev",
+        "v1.19.0",
+    ] {
+        assert_eq!(version_warning("1.20.0", server), None, "{server}");
+    }
+}
 
-    let old = version_warning("1.20.0", "1.15.2").expect("1.15 is outside 1.19–1.21");
-    assert!(old.contains("1.15.2"), "{old}");
-    assert!(old.contains("1.19–1.21"), "{old}");
+#[test]
+fn server_before_1_15_warned() {
+    let old = version_warning("1.20.0", "1.14.1").expect("a warning for 1.14");
+    assert!(old.contains("1.14.1"), "{old}");
+    assert!(old.contains("needs 1.15 or newer"), "{old}");
+    assert!(version_warning("1.20.0", "0.11.0").is_some());
+}
+
+#[test]
+fn server_past_client_warned() {
+    let new = version_warning("1.20.0", "1.22.0").expect("a warning for 1.22");
+    assert!(new.contains("1.22.0"), "{new}");
+    assert!(new.contains("newer than the 1.21"), "{new}");
     assert!(version_warning("1.20.0", "2.0.0").is_some());
-    assert!(version_warning("1.20.0", "").is_some());
+}
+
+#[test]
+fn unreadable_version_warned() {
+    let warning = version_warning("1.20.0", "").expect("a warning");
+    assert!(warning.contains("could not compare"), "{warning}");
 }
 
 #[test]
