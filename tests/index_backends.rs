@@ -1,9 +1,9 @@
 //! One behavioural suite for both index backends, run through `AnyStore` as the commands use it.
 //!
 //! The embedded half always runs. The server half runs when `QDRANT_URL` names a Qdrant gRPC
-//! port (and `QDRANT_API_KEY` its key, if it needs one); otherwise each server test prints that
-//! it was skipped and passes. Every server test works on its own collection and deletes it at
-//! the end, also when it fails.
+//! port (and `QDRANT_API_KEY` its key, if it needs one). Without it the server tests pass at
+//! once, and the binary writes one notice to stderr that they were skipped. Every server test
+//! works on its own collection and deletes it at the end, also when it fails.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +20,11 @@ use crm_vec::index::{
 };
 use crm_vec::secret::Secret;
 use crm_vec::sync::state::{Checkpoint, SyncState};
+
+// Only the skip notices of the support code: this suite needs no stand-ins.
+#[allow(dead_code)]
+#[path = "support/skip.rs"]
+mod skip;
 
 /// Where one test's index lives.
 enum Backend {
@@ -40,12 +45,12 @@ fn unique_name(case: &str) -> String {
 }
 
 /// The server settings from the environment, or `None` (with a notice) when unset.
-fn server_settings(case: &str) -> Option<QdrantSettings> {
+fn server_settings() -> Option<QdrantSettings> {
     let Some(url) = std::env::var("QDRANT_URL")
         .ok()
         .filter(|url| !url.is_empty())
     else {
-        println!("skipped {case} on the Qdrant server: QDRANT_URL is not set");
+        skip::qdrant_server_missing("index_backends", "the server::* tests");
         return None;
     };
     let api_key = std::env::var("QDRANT_API_KEY")
@@ -64,7 +69,7 @@ impl Backend {
 
     fn server(case: &str) -> Option<Backend> {
         Some(Backend::Server {
-            settings: server_settings(case)?,
+            settings: server_settings()?,
             collection: unique_name(case),
         })
     }
@@ -151,6 +156,37 @@ both_backends!(
     abandoned_staging_keeps_live,
     field_values_are_distinct_sorted,
 );
+
+/// Runs the server tests of this binary in a child process without `QDRANT_URL`, as plain
+/// `cargo test` runs them: libtest captures their output, and the skip notice must still show.
+#[test]
+fn skip_notice_survives_capture() {
+    let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .arg("server::")
+        .env_remove("QDRANT_URL")
+        .env_remove("RUST_TEST_NOCAPTURE")
+        .output()
+        .expect("run the test binary");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("test server::commit_and_reopen ... ok"),
+        "{stdout}"
+    );
+
+    let notices: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("note: skipped"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{stderr}");
+    assert!(notices[0].contains("server::* tests"), "{stderr}");
+    assert!(notices[0].contains("QDRANT_URL is not set"), "{stderr}");
+    assert!(
+        notices[0].contains("cargo test --test index_backends"),
+        "{stderr}"
+    );
+}
 
 fn sparse(terms: &[(u32, f32)]) -> SparseVector {
     SparseVector {

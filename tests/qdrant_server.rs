@@ -2,8 +2,9 @@
 //!
 //! The tests of a wrong URL (Qdrant's REST port, a plain HTTP service) always run: they need
 //! no Qdrant. The others run when `QDRANT_URL` names a Qdrant gRPC port (with
-//! `QDRANT_API_KEY` if the server needs one) and print that they were skipped otherwise. Each
-//! uses its own collection and deletes what it created.
+//! `QDRANT_API_KEY` if the server needs one); otherwise they pass at once and the binary writes
+//! one notice to stderr that they were skipped. Each uses its own collection and deletes what
+//! it created.
 
 mod support;
 
@@ -128,7 +129,7 @@ impl Server {
             .ok()
             .filter(|url| !url.is_empty())
         else {
-            println!("skipped {case}: QDRANT_URL is not set");
+            support::skip::qdrant_server_missing("qdrant_server", "the server tests");
             return None;
         };
         let api_key = std::env::var("QDRANT_API_KEY")
@@ -177,17 +178,24 @@ impl Server {
         })
     }
 
-    /// Collections whose name starts with this test's collection name.
-    fn own_collections(&self) -> BTreeSet<String> {
+    /// Lists every collection on the server.
+    fn collection_names(&self) -> BTreeSet<String> {
         Self::runtime().block_on(async {
             let collections = self.client.list_collections().await.expect("list");
             collections
                 .collections
                 .into_iter()
                 .map(|collection| collection.name)
-                .filter(|name| name.starts_with(&self.collection))
                 .collect()
         })
+    }
+
+    /// Collections whose name starts with this test's collection name.
+    fn own_collections(&self) -> BTreeSet<String> {
+        self.collection_names()
+            .into_iter()
+            .filter(|name| name.starts_with(&self.collection))
+            .collect()
     }
 
     fn lead_collections(&self) -> BTreeSet<String> {
@@ -536,4 +544,35 @@ fn state_shared_across_machines() {
         "{status}"
     );
     assert!(!second.data_dir().join(&server.collection).exists());
+}
+
+#[test]
+fn sandbox_drop_deletes_collections() {
+    let Some(server) = Server::from_env("sandbox_drop") else {
+        return;
+    };
+    let odoo = odoo_with(3, "alpha");
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    let collection = sandbox
+        .server_collection()
+        .expect("a collection of the sandbox")
+        .to_string();
+    rebuild(&sandbox, &[]);
+    let state = format!("{collection}_crm_vec_state");
+    assert!(server.collection_names().contains(&state));
+
+    drop(sandbox);
+    let own_prefix = format!("{collection}_");
+    let left: Vec<String> = server
+        .collection_names()
+        .into_iter()
+        .filter(|name| *name == collection || name.starts_with(&own_prefix))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+    let aliases = Server::runtime()
+        .block_on(async { server.client.list_aliases().await.expect("list aliases") });
+    assert!(!aliases
+        .aliases
+        .iter()
+        .any(|alias| alias.alias_name == collection));
 }

@@ -178,6 +178,7 @@ fn embedding_status<I: VectorIndex>(ctx: &Invocation, live: Option<&I>) -> Value
     let mut status = json!({
         "provider": ctx.settings.provider_name(),
         "model": provider.as_ref().map(|p| p.model().to_string()),
+        "model_label": provider.as_ref().map(|p| p.model_label()),
         "dimension": provider.as_ref().and_then(|p| p.dimension()),
         "mismatch": null,
     });
@@ -280,7 +281,10 @@ fn print_table(ctx: &Invocation, report: &Value) -> Result<()> {
         ("Points", show(&index["points"])),
         ("Embedding model", show(&index["model"])),
         ("Dimension", show(&index["dimension"])),
-        ("Configured model", show(&report["embedding"]["model"])),
+        (
+            "Configured model",
+            show(&report["embedding"]["model_label"]),
+        ),
         ("Checkpoint", checkpoint_line(sync)),
         ("Backlog (leads)", show(&sync["backlog"])),
         ("Backlog age (s)", show(&sync["backlog_age_s"])),

@@ -97,6 +97,16 @@ impl Provider {
         }
     }
 
+    /// Returns the model as `status` shows it: the stored name, and for a local model, whose
+    /// stored name is a hash of its files, the directory name too.
+    pub fn model_label(&self) -> String {
+        #[cfg(feature = "local")]
+        if let Provider::Local(model) = self {
+            return format!("{} ({})", model.model(), model.display_name());
+        }
+        self.model().to_string()
+    }
+
     /// The dimension of the vectors, when known before the first request.
     pub fn dimension(&self) -> Option<usize> {
         match self {

@@ -20,6 +20,8 @@
 //! the new one and never a partial index. Older collections are dropped after the switch.
 
 mod connection;
+#[cfg(test)]
+mod fake;
 mod index;
 mod query;
 #[cfg(test)]
@@ -30,8 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use qdrant_client::qdrant::{
-    alias_operations::Action, vectors_config, AliasOperations, ChangeAliases,
-    CollectionExistsRequest, CreateAlias, CreateFieldIndexCollection, DeleteAlias,
+    vectors_config, ChangeAliases, CollectionExistsRequest, CreateFieldIndexCollection,
     DeleteCollection, DeletePoints, GetCollectionInfoRequest, GetPoints, ListAliasesRequest,
     ListCollectionsRequest, PointId, PointStruct, ScrollPoints, UpsertPoints, Vectors,
 };
@@ -260,12 +261,8 @@ impl ServerStore {
     pub async fn delete_everything(&self) -> IndexResult<()> {
         if let Ok(Some(_)) = self.live().await {
             let request = ChangeAliases {
-                actions: vec![AliasOperations {
-                    action: Some(Action::DeleteAlias(DeleteAlias {
-                        alias_name: self.alias.clone(),
-                    })),
-                }],
                 timeout: Some(COLLECTION_TIMEOUT_SECS),
+                ..query::delete_alias(&self.alias)
             };
             let what = format!("delete alias {}", self.alias);
             self.connection
@@ -567,23 +564,9 @@ impl ServerStore {
     /// Points the alias at `target` in one request that deletes the old alias and creates
     /// the new one, so no search ever finds the alias missing.
     async fn switch_alias(&self, replace: bool, target: &str) -> IndexResult<()> {
-        let mut actions = Vec::with_capacity(2);
-        if replace {
-            actions.push(AliasOperations {
-                action: Some(Action::DeleteAlias(DeleteAlias {
-                    alias_name: self.alias.clone(),
-                })),
-            });
-        }
-        actions.push(AliasOperations {
-            action: Some(Action::CreateAlias(CreateAlias {
-                collection_name: target.to_string(),
-                alias_name: self.alias.clone(),
-            })),
-        });
         let request = ChangeAliases {
-            actions,
             timeout: Some(COLLECTION_TIMEOUT_SECS),
+            ..query::switch_alias(&self.alias, target, replace)
         };
 
         let what = format!("point alias {} at {target}", self.alias);

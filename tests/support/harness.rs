@@ -1,10 +1,13 @@
 //! Runs the built `crm-vec` binary in a sealed environment: an empty temporary HOME and data
 //! directory, no inherited configuration, no colour, no progress bars, a fixed width.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crm_vec::index::server::{QdrantSettings, ServerStore};
+use crm_vec::secret::Secret;
 use serde_json::Value;
 
 use super::embed::EmbedStandIn;
@@ -16,6 +19,50 @@ static NEXT_SANDBOX: AtomicU64 = AtomicU64::new(0);
 pub struct Sandbox {
     pub dir: PathBuf,
     env: Vec<(String, String)>,
+    /// The collection [`Sandbox::use_backend_from_env`] picked on a Qdrant server.
+    server_collection: Option<ServerCollection>,
+}
+
+/// A collection name on a Qdrant server that belongs to one sandbox.
+struct ServerCollection {
+    settings: QdrantSettings,
+    name: String,
+}
+
+impl ServerCollection {
+    /// Deletes the alias, the lead collections and the state collection that crm-vec made
+    /// under this name, and reports a failure on stderr.
+    fn delete(self) {
+        let ServerCollection { settings, name } = self;
+        let store = match ServerStore::open(settings, &name) {
+            Ok(store) => store,
+            Err(err) => return report_cleanup_failure(&name, &err.to_string()),
+        };
+        // Drop may run inside a test's runtime, which cannot block on another future.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| err.to_string())?;
+            runtime
+                .block_on(store.delete_everything())
+                .map_err(|err| err.to_string())
+        });
+        match cleanup.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(message)) => report_cleanup_failure(&name, &message),
+            Err(_) => report_cleanup_failure(&name, "the cleanup thread panicked"),
+        }
+    }
+}
+
+/// Writes straight to stderr, past libtest's capture, because a passing test would hide it.
+fn report_cleanup_failure(collection: &str, message: &str) {
+    let line = format!(
+        "warning: failed to delete the Qdrant collections of test collection {collection}: \
+         {message}\n"
+    );
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// What one run of the binary printed.
@@ -64,7 +111,11 @@ impl Sandbox {
             ("NO_COLOR".to_string(), "1".to_string()),
             ("COLUMNS".to_string(), "120".to_string()),
         ];
-        Sandbox { dir, env }
+        Sandbox {
+            dir,
+            env,
+            server_collection: None,
+        }
     }
 
     /// A sandbox already pointed at an Odoo stand-in with its password.
@@ -90,18 +141,31 @@ impl Sandbox {
     }
 
     /// Passes `QDRANT_URL` and `QDRANT_API_KEY` through and picks a collection name no other
-    /// sandbox uses, so that runs against a shared server do not meet.
+    /// sandbox uses, so that runs against a shared server do not meet. Dropping the sandbox
+    /// deletes what crm-vec created on the server under that name.
     pub fn use_backend_from_env(&mut self) {
         let Ok(url) = std::env::var("QDRANT_URL") else {
             return;
         };
         self.set("QDRANT_URL", &url);
-        if let Ok(key) = std::env::var("QDRANT_API_KEY") {
-            self.set("QDRANT_API_KEY", &key);
+        let api_key = std::env::var("QDRANT_API_KEY").ok();
+        if let Some(key) = &api_key {
+            self.set("QDRANT_API_KEY", key);
         }
         let n = NEXT_SANDBOX.fetch_add(1, Ordering::SeqCst);
         let collection = format!("crm_vec_test_{}_{n}", std::process::id());
         self.set("COLLECTION", &collection);
+        self.server_collection = Some(ServerCollection {
+            settings: QdrantSettings::new(url, api_key.map(Secret::new)),
+            name: collection,
+        });
+    }
+
+    /// Returns the collection name [`Sandbox::use_backend_from_env`] picked, if it picked one.
+    pub fn server_collection(&self) -> Option<&str> {
+        self.server_collection
+            .as_ref()
+            .map(|collection| collection.name.as_str())
     }
 
     /// `"qdrant"` when tests run against a server, else `"embedded"`.
@@ -191,6 +255,9 @@ impl Default for Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        if let Some(collection) = self.server_collection.take() {
+            collection.delete();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

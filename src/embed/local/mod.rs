@@ -56,6 +56,7 @@ pub struct LocalModel {
 
 struct Shared {
     files: ModelFiles,
+    /// `local:` and the fingerprint of the model files; see [`LocalModel::model`].
     model_id: String,
     /// The loaded model, `None` until the first request. The lock also runs one batch at a
     /// time: candle already spreads each matrix product over every core, so parallel batches
@@ -79,7 +80,7 @@ impl LocalModel {
     /// name the model) but loaded only by the first [`Self::embed`].
     pub fn open(dir: &Path) -> Result<LocalModel, LocalModelError> {
         let files = ModelFiles::open(dir)?;
-        let model_id = format!("local:{}@{}", files.display_name(), files.fingerprint);
+        let model_id = format!("local:{}", files.fingerprint);
         Ok(LocalModel {
             shared: Arc::new(Shared {
                 files,
@@ -90,10 +91,17 @@ impl LocalModel {
         })
     }
 
-    /// The model name stored with each point: the directory name and a hash of the model
-    /// files, so replacing the files in place invalidates the old vectors.
+    /// The model name stored with each point: `local:` and a hash of the model files. The
+    /// same files in another directory keep the stored vectors, and changed files invalidate
+    /// them.
     pub fn model(&self) -> &str {
         &self.shared.model_id
+    }
+
+    /// Returns a short readable name for the model, for display only: the directory name, with
+    /// its parent when the directory is called just `model`.
+    pub fn display_name(&self) -> String {
+        self.shared.files.display_name()
     }
 
     /// The vector dimension, the model's `hidden_size`.

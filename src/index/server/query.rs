@@ -7,12 +7,12 @@
 use std::collections::HashMap;
 
 use qdrant_client::qdrant::{
-    condition::ConditionOneOf, r#match::MatchValue, vectors_config, with_payload_selector,
-    with_vectors_selector, Condition, CreateCollection, Distance, FieldCondition, FieldType,
-    Filter, Fusion, Match, Modifier, PointId, PointStruct, PrefetchQuery, Query, QueryPoints,
-    Range, SparseVectorConfig, SparseVectorParams, Vector, VectorInput, VectorParams,
-    VectorParamsMap, Vectors, VectorsConfig, VectorsSelector, WithPayloadSelector,
-    WithVectorsSelector,
+    alias_operations::Action, condition::ConditionOneOf, r#match::MatchValue, vectors_config,
+    with_payload_selector, with_vectors_selector, AliasOperations, ChangeAliases, Condition,
+    CreateAlias, CreateCollection, DeleteAlias, Distance, FieldCondition, FieldType, Filter,
+    Fusion, Match, Modifier, PointId, PointStruct, PrefetchQuery, Query, QueryPoints, Range,
+    SparseVectorConfig, SparseVectorParams, Vector, VectorInput, VectorParams, VectorParamsMap,
+    Vectors, VectorsConfig, VectorsSelector, WithPayloadSelector, WithVectorsSelector,
 };
 use serde_json::{Map, Value as JsonValue};
 
@@ -109,6 +109,42 @@ pub(super) fn create_state_collection(name: &str) -> CreateCollection {
 /// records instead.
 fn created_by_metadata() -> HashMap<String, qdrant_client::qdrant::Value> {
     HashMap::from([("created_by".to_string(), "crm-vec".to_string().into())])
+}
+
+/// Builds the request that points `alias` at `target`. An existing alias (`replace`) is
+/// deleted and created again in the same request, which Qdrant applies as one change, so no
+/// search finds the alias missing.
+pub(super) fn switch_alias(alias: &str, target: &str, replace: bool) -> ChangeAliases {
+    let mut actions = Vec::with_capacity(2);
+    if replace {
+        actions.push(delete_alias_action(alias));
+    }
+    actions.push(AliasOperations {
+        action: Some(Action::CreateAlias(CreateAlias {
+            collection_name: target.to_string(),
+            alias_name: alias.to_string(),
+        })),
+    });
+    ChangeAliases {
+        actions,
+        timeout: None,
+    }
+}
+
+/// Builds the request that deletes `alias`, leaving its collection.
+pub(super) fn delete_alias(alias: &str) -> ChangeAliases {
+    ChangeAliases {
+        actions: vec![delete_alias_action(alias)],
+        timeout: None,
+    }
+}
+
+fn delete_alias_action(alias: &str) -> AliasOperations {
+    AliasOperations {
+        action: Some(Action::DeleteAlias(DeleteAlias {
+            alias_name: alias.to_string(),
+        })),
+    }
 }
 
 /// Converts a point; the caller has checked the dense vector against the layout.

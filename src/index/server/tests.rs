@@ -1,15 +1,22 @@
-//! Tests of the server backend that need no server: names, request messages, settings and
-//! the checks made before anything is sent. The behaviour against a real server is tested
-//! by `tests/index_backends.rs` and `tests/qdrant_server.rs` when `QDRANT_URL` is set.
+//! Tests of the server backend that need no Qdrant server: names, request messages, settings
+//! and the checks made before anything is sent, then retries, the version warning and the
+//! commit's count check against the scripted gRPC fake of `fake.rs`. The behaviour against a
+//! real server is tested by `tests/index_backends.rs` and `tests/qdrant_server.rs` when
+//! `QDRANT_URL` is set.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use qdrant_client::qdrant::{
-    condition::ConditionOneOf, query::Variant, r#match::MatchValue, vectors_config, Condition,
-    Distance, Fusion, Modifier,
+    alias_operations::Action, condition::ConditionOneOf, query::Variant, r#match::MatchValue,
+    vectors_config, Condition, CreateAlias, DeleteAlias, Distance, Fusion, Modifier,
 };
+use tonic::Status;
+use tracing_subscriber::layer::SubscriberExt;
 
-use super::connection::{version_warning, CLIENT_VERSION};
+use super::connection::{is_transient, version_warning, CLIENT_VERSION};
+use super::fake::{FakeQdrant, Script};
 use super::*;
-use crate::index::{SearchFilter, SearchRequest, SparseVector};
+use crate::index::{Point, SearchFilter, SearchRequest, SparseVector, VectorIndex};
 use crate::settings::{Layers, Settings};
 
 fn store(collection: &str) -> ServerStore {
@@ -131,16 +138,40 @@ fn client_version_matches_cargo_lock() {
 }
 
 #[test]
-fn version_warning_outside_supported_range() {
-    assert_eq!(version_warning("1.20.0", "1.20.3"), None);
-    assert_eq!(version_warning("1.20.0", "1.19.0"), None);
-    assert_eq!(version_warning("1.20.0", "1.21.0-dev"), None);
+fn versions_from_1_15_accepted() {
+    for server in [
+        "1.15.0",
+        "1.15.2",
+        "1.17.1",
+        "1.18.0",
+        "1.20.3",
+        "1.21.0-dev",
+        "v1.19.0",
+    ] {
+        assert_eq!(version_warning("1.20.0", server), None, "{server}");
+    }
+}
 
-    let old = version_warning("1.20.0", "1.15.2").expect("1.15 is outside 1.19–1.21");
-    assert!(old.contains("1.15.2"), "{old}");
-    assert!(old.contains("1.19–1.21"), "{old}");
+#[test]
+fn server_before_1_15_warned() {
+    let old = version_warning("1.20.0", "1.14.1").expect("a warning for 1.14");
+    assert!(old.contains("1.14.1"), "{old}");
+    assert!(old.contains("needs 1.15 or newer"), "{old}");
+    assert!(version_warning("1.20.0", "0.11.0").is_some());
+}
+
+#[test]
+fn server_past_client_warned() {
+    let new = version_warning("1.20.0", "1.22.0").expect("a warning for 1.22");
+    assert!(new.contains("1.22.0"), "{new}");
+    assert!(new.contains("newer than the 1.21"), "{new}");
     assert!(version_warning("1.20.0", "2.0.0").is_some());
-    assert!(version_warning("1.20.0", "").is_some());
+}
+
+#[test]
+fn unreadable_version_warned() {
+    let warning = version_warning("1.20.0", "").expect("a warning");
+    assert!(warning.contains("could not compare"), "{warning}");
 }
 
 #[test]
@@ -353,4 +384,278 @@ fn settings_reject_bad_key_without_echo() {
 fn settings_reject_url_without_scheme() {
     let settings = settings_with(&[("QDRANT_URL", "localhost:6334")]).unwrap();
     assert!(settings.qdrant().is_err());
+}
+
+#[test]
+fn alias_switch_deletes_and_creates_together() {
+    let request = query::switch_alias("leads", "leads_v2", true);
+    assert_eq!(request.actions.len(), 2);
+    assert_eq!(
+        request.actions[0].action,
+        Some(Action::DeleteAlias(DeleteAlias {
+            alias_name: "leads".to_string()
+        }))
+    );
+    assert_eq!(
+        request.actions[1].action,
+        Some(Action::CreateAlias(CreateAlias {
+            collection_name: "leads_v2".to_string(),
+            alias_name: "leads".to_string(),
+        }))
+    );
+}
+
+#[test]
+fn first_alias_only_created() {
+    let request = query::switch_alias("leads", "leads_v1", false);
+    assert_eq!(request.actions.len(), 1);
+    assert_eq!(
+        request.actions[0].action,
+        Some(Action::CreateAlias(CreateAlias {
+            collection_name: "leads_v1".to_string(),
+            alias_name: "leads".to_string(),
+        }))
+    );
+}
+
+#[test]
+fn alias_delete_names_alias() {
+    let request = query::delete_alias("leads");
+    assert_eq!(request.actions.len(), 1);
+    assert_eq!(
+        request.actions[0].action,
+        Some(Action::DeleteAlias(DeleteAlias {
+            alias_name: "leads".to_string()
+        }))
+    );
+}
+
+#[test]
+fn transient_codes_are_retried() {
+    let cases = [
+        (Code::Ok, false),
+        (Code::Cancelled, false),
+        (Code::Unknown, false),
+        (Code::InvalidArgument, false),
+        (Code::DeadlineExceeded, true),
+        (Code::NotFound, false),
+        (Code::AlreadyExists, false),
+        (Code::PermissionDenied, false),
+        (Code::ResourceExhausted, false),
+        (Code::FailedPrecondition, false),
+        (Code::Aborted, false),
+        (Code::OutOfRange, false),
+        (Code::Unimplemented, false),
+        (Code::Internal, false),
+        (Code::Unavailable, true),
+        (Code::DataLoss, false),
+        (Code::Unauthenticated, false),
+    ];
+    // Every gRPC status code, 0 to 16, once.
+    let codes: BTreeSet<i32> = cases.iter().map(|(code, _)| *code as i32).collect();
+    assert_eq!(codes, (0..=16).collect());
+
+    for (code, transient) in cases {
+        let status = Status::new(code, "failed");
+        assert_eq!(is_transient(&status), transient, "{code:?}");
+    }
+}
+
+#[test]
+fn client_timeout_is_transient() {
+    // tonic reports its own request timeout as Cancelled with this message.
+    assert!(is_transient(&Status::cancelled("Timeout expired")));
+    assert!(!is_transient(&Status::cancelled("operation was canceled")));
+}
+
+/// Retries with delays of 20, 40, 80 and 160 ms before jitter.
+fn fast_retry(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        initial_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_secs(1),
+    }
+}
+
+/// A fake server that reports the client's own version.
+fn current_server() -> Script {
+    Script {
+        version: CLIENT_VERSION.to_string(),
+        ..Script::default()
+    }
+}
+
+fn fake_store(fake: &FakeQdrant, retry: RetryPolicy) -> ServerStore {
+    let settings = QdrantSettings {
+        retry,
+        ..QdrantSettings::new(fake.url.clone(), None)
+    };
+    ServerStore::open(settings, "leads").unwrap()
+}
+
+fn sparse_layout() -> IndexLayout {
+    IndexLayout {
+        dense_dimension: None,
+        model: None,
+    }
+}
+
+fn sparse_points(ids: &[u64]) -> Vec<Point> {
+    ids.iter()
+        .map(|id| Point {
+            id: *id,
+            dense: None,
+            sparse: SparseVector {
+                indices: vec![1],
+                values: vec![1.0],
+            },
+            payload: serde_json::Map::new(),
+        })
+        .collect()
+}
+
+/// Counts the WARN events of the connection module, on the threads where it is installed.
+#[derive(Clone, Default)]
+struct ConnectionWarnings(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ConnectionWarnings {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let metadata = event.metadata();
+        if *metadata.level() == tracing::Level::WARN
+            && metadata.target().ends_with("server::connection")
+        {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Writes three points to a staging collection on a fake whose count returns `point_count`,
+/// then commits it.
+async fn commit_three_points(point_count: u64) -> (FakeQdrant, IndexResult<()>) {
+    let fake = FakeQdrant::start(Script {
+        point_count,
+        ..current_server()
+    });
+    let store = fake_store(&fake, fast_retry(1));
+    let staging = ServerIndex::staging(
+        Arc::clone(&store.connection),
+        &store.collection_name(7),
+        sparse_layout(),
+    );
+    staging.upsert(sparse_points(&[1, 2, 3])).await.unwrap();
+    let result = store.commit(staging, SyncState::default(), false).await;
+    (fake, result)
+}
+
+#[tokio::test]
+async fn unavailable_retried_with_backoff() {
+    let mut script = current_server();
+    script
+        .failures
+        .insert("list_aliases", (Code::Unavailable, 4));
+    let fake = FakeQdrant::start(script);
+    let store = fake_store(&fake, fast_retry(5));
+
+    assert_eq!(store.alias_target().await.unwrap(), None);
+
+    let times = fake.call_times("list_aliases");
+    assert_eq!(times.len(), 5);
+    let gaps: Vec<Duration> = times.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    // Each delay is the nominal one times a jitter factor of at least 0.5, so a delay that did
+    // not double fails from the third retry on.
+    for (gap, nominal_ms) in gaps.iter().zip([20, 40, 80, 160]) {
+        assert!(*gap >= Duration::from_millis(nominal_ms / 2), "{gaps:?}");
+    }
+}
+
+#[tokio::test]
+async fn retries_stop_at_max_attempts() {
+    let mut script = current_server();
+    script
+        .failures
+        .insert("list_aliases", (Code::Unavailable, 10));
+    let fake = FakeQdrant::start(script);
+    let store = fake_store(&fake, fast_retry(3));
+
+    let error = store.alias_target().await.unwrap_err().to_string();
+    assert_eq!(fake.calls_to("list_aliases"), 3);
+    assert!(
+        error.contains("did not answer the request to list aliases after 3 attempts"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn permanent_failure_not_retried() {
+    let mut script = current_server();
+    script
+        .failures
+        .insert("list_aliases", (Code::InvalidArgument, 1));
+    let fake = FakeQdrant::start(script);
+    let store = fake_store(&fake, fast_retry(5));
+
+    let error = store.alias_target().await.unwrap_err().to_string();
+    assert_eq!(fake.calls_to("list_aliases"), 1);
+    assert!(error.contains("failed to list aliases"), "{error}");
+    assert!(error.contains("InvalidArgument"), "{error}");
+}
+
+#[test]
+fn version_warning_logged_once() {
+    let warnings = ConnectionWarnings::default();
+    let subscriber = tracing_subscriber::registry().with(warnings.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let fake = FakeQdrant::start(Script {
+        version: "1.9.0".to_string(),
+        ..Script::default()
+    });
+    // One thread, so that every event reaches the subscriber installed on it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    runtime.block_on(async {
+        // A process has one store; its clones and index handles share the connection.
+        let store = fake_store(&fake, fast_retry(1));
+        store.alias_target().await.unwrap();
+        store.clone().collection_names().await.unwrap();
+        let index = ServerIndex::live(Arc::clone(&store.connection), "leads", sparse_layout());
+        index.count().await.unwrap();
+    });
+
+    assert_eq!(fake.calls_to("health_check"), 1);
+    assert_eq!(warnings.0.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn count_mismatch_keeps_alias() {
+    let (fake, result) = commit_three_points(2).await;
+
+    let error = result.unwrap_err().to_string();
+    assert!(
+        error.contains("leads_v7 holds 2 points but 3 were written"),
+        "{error}"
+    );
+    assert!(
+        error.contains("the alias leads stays on the previous collection"),
+        "{error}"
+    );
+    assert_eq!(fake.alias_changes(), Vec::new());
+    // The batch of points was the only write: no state record marks the collection committed.
+    assert_eq!(fake.calls_to("upsert"), 1);
+}
+
+#[tokio::test]
+async fn matching_count_switches_alias() {
+    let (fake, result) = commit_three_points(3).await;
+
+    result.unwrap();
+    let expected = ChangeAliases {
+        timeout: Some(COLLECTION_TIMEOUT_SECS),
+        ..query::switch_alias("leads", "leads_v7", false)
+    };
+    assert_eq!(fake.alias_changes(), vec![expected]);
+    // The batch of points, then the state record.
+    assert_eq!(fake.calls_to("upsert"), 2);
 }
