@@ -3,11 +3,13 @@
 
 mod support;
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 use support::embed::{EmbedConfig, EmbedStandIn};
 use support::harness::{hit_ids, Sandbox};
-use support::odoo::{OdooStandIn, StandInConfig};
+use support::odoo::{OdooStandIn, RecordedRequest, StandInConfig};
 
 const VOYAGE_KEY: &str = "test-voyage-key-xyz";
 
@@ -122,17 +124,119 @@ fn shared_write_date_is_read_in_full() {
     sandbox.set("CRM_VEC_PAGE_SIZE", "100");
     sandbox.json(&["full-rebuild", "--json"]);
 
-    // One bulk import: every row of the transaction gets the same write_date.
+    // One bulk import: every row of the transaction gets the same write_date, with
+    // microseconds that RPC does not show.
+    odoo.set_clock("2026-12-04 11:00:00");
+    let mut import = odoo.begin_transaction();
     for n in 0..1000 {
-        let id = odoo.create_lead(json!({"name": format!("Imported lead number {n}")}));
-        odoo.set_write_date(id, "2026-12-04 11:00:00");
+        import.create_lead(json!({"name": format!("Imported lead number {n}")}));
     }
+    import.commit();
     let report = sandbox.json(&["sync-new", "--overlap", "0", "--json"]);
-    assert_eq!(report["fetched"], json!(1000));
+    // The import, and the eight demo leads of the checkpoint's own second, read again.
+    assert_eq!(report["fetched"], json!(1000 + 8));
     assert_eq!(report["upserted"], json!(1000));
+    assert_eq!(
+        report["checkpoint"],
+        json!({"write_date": "2026-12-04 11:00:00", "id": 1044})
+    );
     let status = sandbox.json(&["status", "--json"]);
     assert_eq!(status["index"]["points"], json!(1039));
     assert_eq!(status["sync"]["backlog"], json!(0));
+}
+
+#[test]
+fn bulk_rewrite_in_one_transaction_is_synced() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let embed = EmbedStandIn::start(EmbedConfig::default());
+    let mut sandbox = voyage_sandbox(&odoo, &embed);
+    sandbox.set("CRM_VEC_PAGE_SIZE", "100");
+    odoo.set_clock("2026-12-04 10:00:00");
+    let mut import = odoo.begin_transaction();
+    let ids: Vec<u64> = (0..1000)
+        .map(|n| import.create_lead(json!({"name": format!("Imported lead number {n}")})))
+        .collect();
+    import.commit();
+    sandbox.json(&["full-rebuild", "--json"]);
+
+    // One transaction renames all 1,000 leads at 11:00:00 and some microseconds, so none of
+    // them has a write_date equal to the second RPC shows.
+    odoo.set_clock("2026-12-04 11:00:00");
+    let mut rename = odoo.begin_transaction();
+    for id in &ids {
+        rename.update_lead(*id, json!({"name": format!("Renamed walrus lead {id}")}));
+    }
+    rename.commit();
+    embed.reset_counters();
+    let bulk = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(bulk["fetched"], json!(1000));
+    assert_eq!(bulk["upserted"], json!(1000));
+    assert_eq!(bulk["embedded"], json!(1000));
+    assert_eq!(
+        bulk["checkpoint"],
+        json!({"write_date": "2026-12-04 11:00:00", "id": 1044})
+    );
+    let hits = sandbox.json(&["search", "Renamed walrus lead 250", "--json"]);
+    assert_eq!(hits["hits"][0]["name"], json!("Renamed walrus lead 250"));
+
+    odoo.set_clock("2026-12-04 11:05:00");
+    odoo.update_lead(999, json!({"name": "Edited walrus lead after the import"}));
+    let edit = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(edit["upserted"], json!(1));
+    assert_eq!(edit["embedded"], json!(1));
+    let hits = sandbox.json(&["search", "Edited walrus lead after the import", "--json"]);
+    assert_eq!(hits["hits"][0]["id"], json!(999));
+
+    embed.reset_counters();
+    let quiet = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(quiet["embedded"], json!(0));
+    assert_eq!(quiet["upserted"], json!(0));
+    assert_eq!(embed.request_count(), 0);
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["sync"]["backlog"], json!(0));
+}
+
+#[test]
+fn edit_behind_scan_is_synced_next() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.set("CRM_VEC_PAGE_SIZE", "100");
+    sandbox.set("CRM_VEC_MESSAGES", "0");
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.set_clock("2026-12-04 10:00:00");
+    let mut import = odoo.begin_transaction();
+    for n in 0..150 {
+        import.create_lead(json!({"name": format!("Imported lead number {n}")}));
+    }
+    import.commit();
+    sandbox.json(&["sync-new", "--json"]);
+
+    // While the run reads its first page (leads 45 to 144), lead 50 is edited, and ten
+    // minutes later a new lead is created, which the second page reads.
+    odoo.clear_requests();
+    odoo.set_latency(Duration::from_millis(300), Duration::ZERO);
+    let report = std::thread::scope(|scope| {
+        let run = scope.spawn(|| sandbox.json(&["sync-new", "--json"]));
+        let first_page = |request: &RecordedRequest| {
+            request.model.as_deref() == Some("crm.lead") && request.body.contains("\"id asc\"")
+        };
+        while !odoo.requests().iter().any(first_page) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        odoo.update_lead(50, json!({"name": "Walrus edited behind the scan"}));
+        odoo.advance_clock(Duration::from_secs(600));
+        odoo.create_lead(json!({"name": "Created during the scan"}));
+        run.join().expect("the sync-new run")
+    });
+    odoo.set_latency(Duration::ZERO, Duration::ZERO);
+    assert_eq!(report["fetched"], json!(151));
+    let hits = hit_ids(&sandbox.json(&["search", "Walrus edited behind the scan", "--json"]));
+    assert_ne!(hits.first(), Some(&50));
+
+    let next = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(next["upserted"], json!(1));
+    let hits = hit_ids(&sandbox.json(&["search", "Walrus edited behind the scan", "--json"]));
+    assert_eq!(hits.first(), Some(&50));
 }
 
 #[test]
@@ -141,6 +245,10 @@ fn late_commit_inside_overlap_is_synced() {
     let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
+    // A transaction starts at 12:00:05 and commits only after a run has read a newer change.
+    odoo.set_clock("2026-12-04 12:00:05");
+    let mut late = odoo.begin_transaction();
+    late.update_lead(13, json!({"name": "Quote for 14 Tables"}));
     odoo.set_clock("2026-12-04 12:00:10");
     odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
     sandbox.json(&["sync-new", "--json"]);
@@ -149,10 +257,7 @@ fn late_commit_inside_overlap_is_synced() {
         json!("2026-12-04 12:00:10")
     );
 
-    // A transaction that started at 12:00:05 commits only now: its write_date is behind the
-    // checkpoint.
-    odoo.update_lead(13, json!({"name": "Quote for 14 Tables"}));
-    odoo.set_write_date(13, "2026-12-04 12:00:05");
+    late.commit();
     let report = sandbox.json(&["sync-new", "--json"]);
     assert_eq!(report["upserted"], json!(1));
     let hits = sandbox.json(&["search", "Quote for 14 Tables", "--json"]);
@@ -164,15 +269,17 @@ fn late_commit_outside_overlap_needs_since() {
     let odoo = OdooStandIn::start(StandInConfig::default());
     let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
+    odoo.set_clock("2026-12-04 11:00:00");
+    let mut late = odoo.begin_transaction();
+    late.update_lead(13, json!({"name": "Quote for 14 Tables"}));
     odoo.set_clock("2026-12-04 12:00:10");
     odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
     sandbox.json(&["sync-new", "--json"]);
 
-    odoo.update_lead(13, json!({"name": "Quote for 14 Tables"}));
-    odoo.set_write_date(13, "2026-12-04 11:00:00");
+    late.commit();
     let missed = sandbox.json(&["sync-new", "--overlap", "60", "--json"]);
     assert_eq!(missed["upserted"], json!(0));
-    let caught = sandbox.json(&["sync-new", "--since", "2026-12-04 10:59:00", "--json"]);
+    let caught = sandbox.json(&["sync-new", "--since", "2026-12-04 11:00:00", "--json"]);
     assert_eq!(caught["upserted"], json!(1));
 }
 
@@ -189,8 +296,9 @@ fn failed_odoo_page_keeps_checkpoint() {
     }
     let before = checkpoint(&sandbox);
 
-    // Connecting and reading the tags take five calls; Odoo fails after the first two pages.
-    odoo.fail_after(7, 502);
+    // Connecting, reading the tags and the newest write take six calls; Odoo fails after the
+    // first two pages.
+    odoo.fail_after(8, 502);
     let run = sandbox.run(&["sync-new", "--json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("could not read page"), "{}", run.stderr);

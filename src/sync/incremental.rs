@@ -1,12 +1,33 @@
 //! `sync-new`: everything written in Odoo since the checkpoint, then prune and repair.
 //!
-//! Odoo's `write_date` is second-precise over RPC and shared by every row of a transaction,
-//! and a long transaction can commit rows whose `write_date` is older than rows already read.
-//! So the scan is keyed on `(write_date, id)`, starts an overlap window behind the checkpoint,
-//! and relies on hash-based reuse to make re-reading free. The checkpoint moves only after
-//! every write of the run has succeeded.
+//! Odoo sets `write_date` to the start time of the writing transaction (`cr.now()`), so every
+//! row of one transaction shares it, and a transaction that commits late brings rows older than
+//! ones already read. PostgreSQL keeps it to the microsecond, while RPC returns it truncated to
+//! `YYYY-MM-DD HH:MM:SS`. Domains compare the stored value: `write_date = '10:00:00'` matches no
+//! row written at 10:00:00.4, `write_date > '10:00:00'` includes that row, and `order` sorts by
+//! the microseconds. A truncated value is therefore useless as a keyset bound.
+//!
+//! So the scan reads every lead with `write_date >= start`, page by page in id order
+//! (`id > last id read`), where `start` is the checkpoint's second minus the overlap window, or
+//! the `--since` time as given. The new checkpoint is the newest truncated `write_date` read and
+//! the greatest id read in that second, capped at the horizon: the newest `write_date` in Odoo
+//! when the run began. It moves only after every write of the run has succeeded. Reading a lead
+//! again costs nothing, because its text hash is unchanged and nothing is embedded or written.
+//!
+//! Why no change is skipped, provided every transaction commits within `overlap` of its start:
+//! - A change committed before the scan reaches its id is read, since paging by id neither
+//!   depends on `write_date` order nor stops inside a transaction's rows.
+//! - A change committed after the run began (a lead edited behind the scan, a late commit)
+//!   started after the run began minus the overlap. The horizon is older than the run, and the
+//!   next run starts at the checkpoint minus the overlap, so at or before that change.
+//! - A change committed before the run began but written before `start` was read by an earlier
+//!   run, or by the full rebuild, which reads every lead, by the same argument.
+//!
+//! A transaction that stays open longer than the overlap and commits after a run began is read
+//! only by a `--since` run. With `--overlap 0` that is any transaction still open when a run
+//! begins.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
@@ -15,11 +36,11 @@ use serde_json::{json, Map, Value};
 
 use super::document::{build_document, payload_differs};
 use super::messages::{fetch_messages, leads_with_new_messages};
-use super::pipeline::apply_in_place;
+use super::pipeline::{apply_in_place, newest_write, Destination};
 use super::state::{Checkpoint, RunRecord};
 use super::{
-    check_layout, ensure_live, format_unix, layout_for, now_rfc3339, parse_odoo_datetime, Summary,
-    SyncContext,
+    check_layout, ensure_live, format_unix, layout_for, now_rfc3339, parse_odoo_datetime, Lookups,
+    Summary, SyncContext,
 };
 use crate::embed::Provider;
 use crate::index::{IndexStore, VectorIndex};
@@ -129,161 +150,180 @@ async fn run<S: IndexStore>(
     options: &SyncNewOptions,
     report: &mut SyncNewReport,
 ) -> Result<()> {
-    let index = ensure_live(
-        &ctx.store,
-        layout_for(
-            ctx.provider.as_ref(),
-            ctx.provider.as_ref().and_then(Provider::dimension),
-        ),
-    )
-    .await?;
+    let index = open_index(ctx).await?;
+    let destination = if options.dry_run {
+        Destination::DryRun(&index)
+    } else {
+        Destination::Write(&index)
+    };
+    let state = ctx.store.load_state().await?;
+    report.checkpoint = state.checkpoint.clone();
+    let start = match &options.since {
+        Some(since) => Some(parse_since(since).map_err(|message| anyhow!(message))?),
+        None => state
+            .checkpoint
+            .as_ref()
+            .and_then(|checkpoint| behind(checkpoint, options.overlap)),
+    };
+
+    let lookups = ctx.lookups().await?;
+    let fields = ctx.lead_fields().await?;
+    let horizon = newest_write(&ctx.odoo).await?;
+    let scan = Scan {
+        start: start.as_deref(),
+        horizon: horizon.as_ref(),
+        fields: &fields,
+        lookups: &lookups,
+    };
+    let newest = scan_changes(ctx, &scan, destination, report).await?;
+
+    // A new message leaves the lead's write_date alone, so leads with messages created since
+    // the scan start are read again; unchanged texts cost nothing.
+    if ctx.messages_per_lead > 0 {
+        let since = start.as_deref().unwrap_or("1970-01-01 00:00:00");
+        sync_leads_with_new_messages(ctx, since, &fields, &lookups, destination, report).await?;
+    }
+    if options.prune {
+        prune_and_repair(ctx, destination, &fields, &lookups, report).await?;
+    }
+    if options.refresh_payload {
+        refresh_payloads(ctx, destination, &fields, &lookups, report).await?;
+    }
+    if !options.dry_run {
+        report.checkpoint = report.checkpoint.take().max(newest);
+    }
+    Ok(())
+}
+
+/// Opens the live collection, creating an empty one first when none exists yet.
+async fn open_index<S: IndexStore>(ctx: &SyncContext<S>) -> Result<S::Index> {
+    let layout = layout_for(
+        ctx.provider.as_ref(),
+        ctx.provider.as_ref().and_then(Provider::dimension),
+    );
+    let index = ensure_live(&ctx.store, layout).await?;
     check_layout(&index.layout(), ctx.provider.as_ref()).map_err(|message| {
         anyhow!(message)
             .context("the index does not match the embedding settings; run `crm-vec full-rebuild`")
     })?;
-    let state = ctx.store.load_state().await?;
-    let start = match &options.since {
-        Some(since) => Some(Checkpoint {
-            write_date: parse_since(since).map_err(|message| anyhow!(message))?,
-            id: 0,
-        }),
-        None => state.checkpoint.clone(),
-    };
-    report.checkpoint = state.checkpoint.clone();
+    Ok(index)
+}
 
-    let lookups = ctx.lookups().await?;
-    let fields = ctx.lead_fields().await?;
-    let scan_from = start
-        .as_ref()
-        .map(|checkpoint| behind(checkpoint, options.overlap));
-    let mut position = scan_from.clone().unwrap_or(Checkpoint {
-        write_date: "1970-01-01 00:00:00".to_string(),
-        id: 0,
-    });
-    let mut newest = report.checkpoint.clone();
-    let mut page_number = 1;
+/// The bounds of a scan: where it starts and how far its checkpoint may go.
+struct Scan<'a> {
+    /// Leads written at or after this `YYYY-MM-DD HH:MM:SS` are read; `None` reads every lead.
+    start: Option<&'a str>,
+    /// The newest `(write_date, id)` in Odoo when the run began.
+    horizon: Option<&'a Checkpoint>,
+    fields: &'a [String],
+    lookups: &'a Lookups,
+}
+
+/// Reads the leads written at or after the scan start, page by page in id order, and applies
+/// them. Returns the newest position read that is not past the horizon.
+async fn scan_changes<S: IndexStore>(
+    ctx: &SyncContext<S>,
+    scan: &Scan<'_>,
+    destination: Destination<'_, S::Index>,
+    report: &mut SyncNewReport,
+) -> Result<Option<Checkpoint>> {
+    let page_size = ctx.page_size.max(1);
+    let mut last_id = 0;
+    let mut newest: Option<Checkpoint> = None;
     ctx.reporter.start(None);
-    loop {
+    for page_number in 1.. {
         let page = ctx
             .odoo
             .search_read(
                 "crm.lead",
-                after(&position),
-                &fields,
-                Some("write_date asc, id asc"),
-                Some(ctx.page_size.max(1)),
+                scan_domain(scan.start, last_id),
+                scan.fields,
+                Some("id asc"),
+                Some(page_size),
                 0,
             )
             .await
             .with_context(|| {
                 format!(
-                    "could not read page {page_number} of changed leads (written after {} id {})",
-                    position.write_date, position.id
+                    "could not read page {page_number} of changed leads (written since {}, \
+                     ids after {last_id})",
+                    scan.start.unwrap_or("the beginning")
                 )
             })?;
-        if page.is_empty() {
-            break;
-        }
+        let positions: Vec<Checkpoint> = page.iter().filter_map(record_position).collect();
+        let within_horizon = positions
+            .iter()
+            .filter(|position| {
+                scan.horizon
+                    .is_some_and(|horizon| position.write_date <= horizon.write_date)
+            })
+            .max();
+        newest = newest.max(within_horizon.cloned());
+
         report.summary.fetched += page.len() as u64;
-        apply_in_place(
-            ctx,
-            &index,
-            &page,
-            &lookups,
-            &mut report.summary,
-            options.dry_run,
-        )
-        .await?;
+        let applied =
+            apply_in_place(ctx, destination, &page, scan.lookups, &mut report.summary).await?;
         ctx.reporter.advance(page.len() as u64);
 
-        let last = page.last().and_then(record_position);
-        match last {
-            Some(last) if last > position => position = last,
+        match applied.ids.iter().copied().max() {
+            Some(max_id) if max_id > last_id && page.len() == page_size => last_id = max_id,
             _ => break,
         }
-        if newest.as_ref().is_none_or(|current| position > *current) {
-            newest = Some(position.clone());
-        }
-        if page.len() < ctx.page_size.max(1) {
-            break;
-        }
-        page_number += 1;
     }
     ctx.reporter.finish();
-
-    // A new message leaves the lead's write_date alone, so leads with messages created since
-    // the scan start are read again; unchanged texts cost nothing.
-    if ctx.messages_per_lead > 0 {
-        let since = scan_from
-            .as_ref()
-            .map(|start| start.write_date.clone())
-            .unwrap_or_else(|| "1970-01-01 00:00:00".to_string());
-        let ids = leads_with_new_messages(&ctx.odoo, &since).await?;
-        for chunk in ids.chunks(READ_BATCH) {
-            let records = ctx
-                .odoo
-                .read("crm.lead", chunk, &fields)
-                .await
-                .context("could not read leads with new messages")?;
-            report.summary.fetched += records.len() as u64;
-            apply_in_place(
-                ctx,
-                &index,
-                &records,
-                &lookups,
-                &mut report.summary,
-                options.dry_run,
-            )
-            .await?;
-        }
-    }
-
-    if options.prune {
-        prune_and_repair(ctx, &index, &lookups, &fields, options.dry_run, report).await?;
-    }
-    if options.refresh_payload {
-        refresh_payloads(ctx, &index, &lookups, &fields, options.dry_run, report).await?;
-    }
-    if !options.dry_run {
-        report.checkpoint = newest;
-    }
-    Ok(())
+    Ok(newest)
 }
 
-/// The domain of leads strictly after a position in `(write_date, id)` order.
-fn after(position: &Checkpoint) -> Value {
-    json!([
-        "|",
-        ["write_date", ">", position.write_date],
-        "&",
-        ["write_date", "=", position.write_date],
-        ["id", ">", position.id]
-    ])
+/// Builds the domain of one scan page: leads written at or after `start`, with ids after
+/// `last_id`.
+fn scan_domain(start: Option<&str>, last_id: u64) -> Value {
+    match start {
+        Some(start) => json!([["write_date", ">=", start], ["id", ">", last_id]]),
+        None => json!([["id", ">", last_id]]),
+    }
 }
 
-/// The position `overlap` before a checkpoint, including every lead written in that second.
-/// A zero overlap starts right after the checkpoint itself.
-fn behind(checkpoint: &Checkpoint, overlap: Duration) -> Checkpoint {
-    if overlap.is_zero() {
-        return checkpoint.clone();
-    }
+/// Returns the second `overlap` before a checkpoint, where the scan starts, or `None` (scan
+/// every lead) when the stored checkpoint is not a valid time.
+fn behind(checkpoint: &Checkpoint, overlap: Duration) -> Option<String> {
     let Some(seconds) = parse_odoo_datetime(&checkpoint.write_date) else {
-        return Checkpoint {
-            write_date: checkpoint.write_date.clone(),
-            id: 0,
-        };
+        tracing::warn!(
+            checkpoint = %checkpoint.write_date,
+            "the stored checkpoint is not a valid time; reading every lead"
+        );
+        return None;
     };
-    Checkpoint {
-        write_date: format_unix(seconds - overlap.as_secs() as i64, ' ', ""),
-        id: 0,
-    }
+    Some(format_unix(seconds - overlap.as_secs() as i64, ' ', ""))
 }
 
+/// Returns a lead's position in `(write_date, id)` order, with `write_date` as RPC sends it.
 fn record_position(record: &Map<String, Value>) -> Option<Checkpoint> {
     Some(Checkpoint {
         write_date: record.get("write_date")?.as_str()?.get(..19)?.to_string(),
         id: record.get("id")?.as_u64()?,
     })
+}
+
+/// Reads and applies the leads with chatter messages created since `start`.
+async fn sync_leads_with_new_messages<S: IndexStore>(
+    ctx: &SyncContext<S>,
+    start: &str,
+    fields: &[String],
+    lookups: &Lookups,
+    destination: Destination<'_, S::Index>,
+    report: &mut SyncNewReport,
+) -> Result<()> {
+    let ids = leads_with_new_messages(&ctx.odoo, start).await?;
+    for chunk in ids.chunks(READ_BATCH) {
+        let records = ctx
+            .odoo
+            .read("crm.lead", chunk, fields)
+            .await
+            .context("could not read leads with new messages")?;
+        report.summary.fetched += records.len() as u64;
+        apply_in_place(ctx, destination, &records, lookups, &mut report.summary).await?;
+    }
+    Ok(())
 }
 
 /// The ids that should be in the index: active leads, plus archived ones under `keep`.
@@ -314,23 +354,25 @@ pub async fn drift<I: VectorIndex>(
     Ok((missing, orphaned))
 }
 
+/// Removes points whose lead is gone and syncs leads missing from the index.
 async fn prune_and_repair<S: IndexStore>(
     ctx: &SyncContext<S>,
-    index: &S::Index,
-    lookups: &super::Lookups,
+    destination: Destination<'_, S::Index>,
     fields: &[String],
-    dry_run: bool,
+    lookups: &Lookups,
     report: &mut SyncNewReport,
 ) -> Result<()> {
-    let (missing, orphaned) = drift(&ctx.odoo, index, ctx.archived).await?;
+    let (missing, orphaned) = drift(&ctx.odoo, destination.index(), ctx.archived).await?;
+
     if !orphaned.is_empty() {
         report.pruned = orphaned.len() as u64;
-        if dry_run {
-            report.summary.deleted += report.pruned;
-        } else {
-            let removed = index.delete(orphaned.clone()).await? as u64;
-            report.summary.deleted += removed;
-            tracing::info!(count = removed, ids = ?orphaned, "pruned points whose lead is gone");
+        match destination {
+            Destination::Write(index) => {
+                let deleted = index.delete(orphaned.clone()).await? as u64;
+                report.summary.deleted += deleted;
+                tracing::info!(count = deleted, ids = ?orphaned, "pruned points whose lead is gone");
+            }
+            Destination::DryRun(_) => report.summary.deleted += report.pruned,
         }
     }
     for chunk in missing.chunks(READ_BATCH) {
@@ -341,7 +383,7 @@ async fn prune_and_repair<S: IndexStore>(
             .context("could not read leads missing from the index")?;
         report.summary.fetched += records.len() as u64;
         report.repaired += records.len() as u64;
-        apply_in_place(ctx, index, &records, lookups, &mut report.summary, dry_run).await?;
+        apply_in_place(ctx, destination, &records, lookups, &mut report.summary).await?;
     }
     if !missing.is_empty() {
         tracing::info!(
@@ -357,12 +399,12 @@ async fn prune_and_repair<S: IndexStore>(
 /// change of the lead re-embeds it if its text changed.
 async fn refresh_payloads<S: IndexStore>(
     ctx: &SyncContext<S>,
-    index: &S::Index,
-    lookups: &super::Lookups,
+    destination: Destination<'_, S::Index>,
     fields: &[String],
-    dry_run: bool,
+    lookups: &Lookups,
     report: &mut SyncNewReport,
 ) -> Result<()> {
+    let index = destination.index();
     let ids = index.ids().await?;
     let model = ctx.model_name();
     for chunk in ids.chunks(READ_BATCH) {
@@ -372,8 +414,9 @@ async fn refresh_payloads<S: IndexStore>(
             .await
             .context("could not read leads to refresh their payloads")?;
         let messages = fetch_messages(&ctx.odoo, chunk, ctx.messages_per_lead).await?;
-        let stored = index.retrieve(chunk.to_vec(), false).await?;
-        let stored: std::collections::HashMap<u64, _> = stored
+        let stored: HashMap<u64, _> = index
+            .retrieve(chunk.to_vec(), false)
+            .await?
             .into_iter()
             .map(|point| (point.id, point.payload))
             .collect();
@@ -404,7 +447,7 @@ async fn refresh_payloads<S: IndexStore>(
         }
         report.refreshed += updates.len() as u64;
         report.summary.upserted += updates.len() as u64;
-        if !dry_run && !updates.is_empty() {
+        if let (Destination::Write(index), false) = (destination, updates.is_empty()) {
             index.set_payloads(updates).await?;
         }
     }
@@ -422,26 +465,27 @@ mod tests {
             id: 44,
         };
         let start = behind(&checkpoint, Duration::from_secs(300));
-        assert_eq!(start.write_date, "2026-11-02 08:55:00");
-        assert_eq!(start.id, 0);
+        assert_eq!(start.as_deref(), Some("2026-11-02 08:55:00"));
+        let zero = behind(&checkpoint, Duration::ZERO);
+        assert_eq!(zero.as_deref(), Some("2026-11-02 09:00:00"));
     }
 
     #[test]
-    fn after_domain_is_keyset() {
-        let position = Checkpoint {
-            write_date: "2026-11-02 09:00:00".to_string(),
-            id: 7,
+    fn invalid_checkpoint_scans_everything() {
+        let checkpoint = Checkpoint {
+            write_date: "garbage".to_string(),
+            id: 44,
         };
+        assert_eq!(behind(&checkpoint, Duration::from_secs(300)), None);
+    }
+
+    #[test]
+    fn scan_domain_never_compares_equality() {
         assert_eq!(
-            after(&position),
-            json!([
-                "|",
-                ["write_date", ">", "2026-11-02 09:00:00"],
-                "&",
-                ["write_date", "=", "2026-11-02 09:00:00"],
-                ["id", ">", 7]
-            ])
+            scan_domain(Some("2026-11-02 09:00:00"), 7),
+            json!([["write_date", ">=", "2026-11-02 09:00:00"], ["id", ">", 7]])
         );
+        assert_eq!(scan_domain(None, 0), json!([["id", ">", 0]]));
     }
 
     #[test]

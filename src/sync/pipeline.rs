@@ -334,8 +334,9 @@ fn spawn_page_reader(
     (receiver, handle)
 }
 
-/// Finds the newest `(write_date, id)` in Odoo, the checkpoint a rebuild starts from.
-async fn newest_write(odoo: &OdooClient) -> Result<Option<Checkpoint>> {
+/// Finds the newest `(write_date, id)` in Odoo: the checkpoint a rebuild starts from, and the
+/// latest checkpoint an incremental run may reach.
+pub(super) async fn newest_write(odoo: &OdooClient) -> Result<Option<Checkpoint>> {
     let fields = vec!["id".to_string(), "write_date".to_string()];
     let newest = odoo
         .search_read(
@@ -612,10 +613,17 @@ pub async fn sync_records<S: IndexStore>(
         .context("could not read the leads from Odoo")?;
     summary.fetched = records.len() as u64;
     let lookups = ctx.lookups().await?;
-    let (mut outcomes, applied) =
-        apply_in_place(ctx, &index, &records, &lookups, &mut summary, false).await?;
+    let applied = apply_in_place(
+        ctx,
+        Destination::Write(&index),
+        &records,
+        &lookups,
+        &mut summary,
+    )
+    .await?;
+    let mut outcomes = applied.outcomes;
 
-    let found: HashSet<u64> = applied.into_iter().collect();
+    let found: HashSet<u64> = applied.ids.into_iter().collect();
     let missing: Vec<u64> = ids
         .iter()
         .copied()
@@ -633,24 +641,58 @@ pub async fn sync_records<S: IndexStore>(
     Ok((summary, outcomes))
 }
 
-/// Applies lead records to the live collection in place. Returns the outcomes and the ids of
-/// the records that had a valid id. With `dry_run`, the summary counts what would be written
-/// and nothing is embedded or written.
+/// The collection `apply_in_place` compares records with, and whether it writes to it.
+pub(crate) enum Destination<'a, I> {
+    /// Compare with the live collection and write to it.
+    Write(&'a I),
+    /// Compare with the live collection and write nothing.
+    DryRun(&'a I),
+}
+
+impl<'a, I> Destination<'a, I> {
+    /// Returns the collection whose points are compared.
+    pub(crate) fn index(self) -> &'a I {
+        match self {
+            Destination::Write(index) | Destination::DryRun(index) => index,
+        }
+    }
+}
+
+impl<I> Clone for Destination<'_, I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I> Copy for Destination<'_, I> {}
+
+/// The outcome of `apply_in_place`, by lead.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    pub outcomes: Vec<RecordOutcome>,
+    /// Ids of the records that had a valid id.
+    pub ids: Vec<u64>,
+}
+
+/// Applies lead records to the live collection in place. With [`Destination::DryRun`], the
+/// summary counts what would be written, and nothing is embedded or written.
 pub(crate) async fn apply_in_place<S: IndexStore>(
     ctx: &SyncContext<S>,
-    index: &S::Index,
+    destination: Destination<'_, S::Index>,
     records: &[Map<String, Value>],
     lookups: &Lookups,
     summary: &mut Summary,
-    dry_run: bool,
-) -> Result<(Vec<RecordOutcome>, Vec<u64>)> {
+) -> Result<Applied> {
     let model = ctx.model_name();
     let ids: Vec<u64> = records
         .iter()
         .filter_map(|r| r.get("id").and_then(Value::as_u64))
         .collect();
     let previous = by_id(
-        index.retrieve(ids.clone(), ctx.provider.is_some()).await?,
+        destination
+            .index()
+            .retrieve(ids.clone(), ctx.provider.is_some())
+            .await?,
         |p| p.id,
     );
     let messages = fetch_messages(&ctx.odoo, &ids, ctx.messages_per_lead).await?;
@@ -668,11 +710,15 @@ pub(crate) async fn apply_in_place<S: IndexStore>(
     summary.failed += plan.failed;
     summary.upserted +=
         (plan.ready.len() + plan.payload_updates.len() + plan.to_embed.len()) as u64;
-    if dry_run {
+    let applied = Applied {
+        outcomes: plan.outcomes,
+        ids,
+    };
+    let Destination::Write(index) = destination else {
         summary.embedded += plan.to_embed.len() as u64;
         summary.deleted += plan.to_remove.len() as u64;
-        return Ok((plan.outcomes, ids));
-    }
+        return Ok(applied);
+    };
 
     if !plan.ready.is_empty() {
         index.upsert(plan.ready).await?;
@@ -687,7 +733,7 @@ pub(crate) async fn apply_in_place<S: IndexStore>(
         summary.embedded +=
             embed_and_write(provider, ctx.bm25.clone(), index.clone(), plan.to_embed).await?;
     }
-    Ok((plan.outcomes, ids))
+    Ok(applied)
 }
 
 /// Removes points from the live collection.
