@@ -423,6 +423,75 @@ fn dry_run_writes_nothing() {
     assert_eq!(status["index"]["points"], json!(39));
     let real = sandbox.json(&["sync-new", "--json"]);
     assert_eq!(real["upserted"], json!(1));
+    assert_eq!(real.get("changes"), None);
+}
+
+#[test]
+fn dry_run_lists_changes_by_action() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+    odoo.update_lead(19, json!({"probability": 65.0}));
+    odoo.archive_lead(24);
+    odoo.delete_lead(25);
+    sandbox.json(&["delete", "14", "--json"]);
+
+    let report = sandbox.json(&["sync-new", "--dry-run", "--json"]);
+    let changes = &report["changes"];
+    assert_eq!(changes["embed"], json!([3]));
+    assert_eq!(changes["payload_update"], json!([19]));
+    assert_eq!(changes["remove"], json!([24]));
+    assert_eq!(changes["prune"], json!([25]));
+    assert_eq!(changes["repair"], json!([14]));
+    assert_eq!(changes["refresh"], json!([]));
+
+    let text = sandbox.run(&["sync-new", "--dry-run"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert_eq!(
+        text.stdout,
+        "would embed and write 1 lead: 3\n\
+         would update the payload of 1 lead: 19\n\
+         would remove 1 archived lead: 24\n\
+         would prune 1 point whose lead is gone: 25\n\
+         would repair 1 lead missing from the index: 14\n"
+    );
+
+    // The real run does what the dry run listed, with the same counts.
+    let real = sandbox.json(&["sync-new", "--json"]);
+    for key in [
+        "fetched", "upserted", "skipped", "deleted", "pruned", "repaired",
+    ] {
+        assert_eq!(real[key], report[key], "{key}");
+    }
+}
+
+#[test]
+fn dry_run_counts_each_lead_once() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+
+    // No index yet: every lead is new, and the scan, the chatter pass and the repair pass
+    // would each find it.
+    let dry = sandbox.json(&["sync-new", "--dry-run", "--json"]);
+    assert_eq!(dry["fetched"], json!(44));
+    assert_eq!(dry["upserted"], json!(39));
+    assert_eq!(dry["skipped"], json!(5));
+    assert_eq!(dry["repaired"], json!(0));
+    assert_eq!(dry["changes"]["embed"].as_array().map(Vec::len), Some(39));
+    let status = sandbox.json(&["status", "--json"]);
+    let problems = status["problems"].to_string();
+    assert!(
+        problems.contains("no index has been built yet"),
+        "{problems}"
+    );
+
+    let real = sandbox.json(&["sync-new", "--json"]);
+    for key in [
+        "fetched", "upserted", "skipped", "deleted", "pruned", "repaired",
+    ] {
+        assert_eq!(real[key], dry[key], "{key}");
+    }
 }
 
 #[test]

@@ -36,7 +36,7 @@ use serde_json::{json, Map, Value};
 
 use super::document::{build_document, payload_differs};
 use super::messages::{fetch_messages, leads_with_new_messages};
-use super::pipeline::{apply_in_place, newest_write, Destination};
+use super::pipeline::{apply_in_place, newest_write, Applied, Destination};
 use super::state::{Checkpoint, RunRecord};
 use super::{
     check_layout, ensure_live, format_unix, layout_for, now_rfc3339, parse_odoo_datetime, Lookups,
@@ -94,6 +94,65 @@ pub struct SyncNewReport {
     /// Payloads updated by `--refresh-payload`.
     pub refreshed: u64,
     pub dry_run: bool,
+    /// The leads a dry run would change, by action; absent from a real run's report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+}
+
+/// The ids of the leads a run changes, by action, each ascending.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    /// Leads whose text is new or changed: their point is written anew, with a new embedding
+    /// when a provider is configured.
+    pub embed: Vec<u64>,
+    /// Leads whose payload changed but whose text did not.
+    pub payload_update: Vec<u64>,
+    /// Leads archived in Odoo whose points go under `CRM_VEC_ARCHIVED=remove`.
+    pub remove: Vec<u64>,
+    /// Points whose lead is gone from Odoo, or archived under `remove`, found by the id
+    /// comparison.
+    pub prune: Vec<u64>,
+    /// Leads missing from the index, found by the id comparison.
+    pub repair: Vec<u64>,
+    /// Payloads that `--refresh-payload` updates.
+    pub refresh: Vec<u64>,
+}
+
+impl Changes {
+    /// Files the leads one pass of the scan applied.
+    fn record(&mut self, applied: &Applied) {
+        self.embed.extend(&applied.written);
+        self.payload_update.extend(&applied.payload_updated);
+        self.remove.extend(&applied.removed);
+    }
+
+    fn sort(&mut self) {
+        for ids in [
+            &mut self.embed,
+            &mut self.payload_update,
+            &mut self.remove,
+            &mut self.prune,
+            &mut self.repair,
+            &mut self.refresh,
+        ] {
+            ids.sort_unstable();
+        }
+    }
+}
+
+/// The progress of one run: the report, the leads an earlier pass applied (so that a later pass
+/// neither reads nor counts them again), and the changes by action.
+struct Run<'a> {
+    report: &'a mut SyncNewReport,
+    applied: HashSet<u64>,
+    changes: Changes,
+}
+
+impl Run<'_> {
+    fn record(&mut self, applied: &Applied) {
+        self.applied.extend(&applied.ids);
+        self.changes.record(applied);
+    }
 }
 
 /// Checks a `--since` value: Odoo's `YYYY-MM-DD HH:MM:SS`.
@@ -150,11 +209,10 @@ async fn run<S: IndexStore>(
     options: &SyncNewOptions,
     report: &mut SyncNewReport,
 ) -> Result<()> {
-    let index = open_index(ctx).await?;
-    let destination = if options.dry_run {
-        Destination::DryRun(&index)
-    } else {
-        Destination::Write(&index)
+    let index = open_index(ctx, options.dry_run).await?;
+    let destination = match &index {
+        Some(index) if !options.dry_run => Destination::Write(index),
+        index => Destination::DryRun(index.as_ref()),
     };
     let state = ctx.store.load_state().await?;
     report.checkpoint = state.checkpoint.clone();
@@ -169,43 +227,67 @@ async fn run<S: IndexStore>(
     let lookups = ctx.lookups().await?;
     let fields = ctx.lead_fields().await?;
     let horizon = newest_write(&ctx.odoo).await?;
+    let mut run = Run {
+        report,
+        applied: HashSet::new(),
+        changes: Changes::default(),
+    };
     let scan = Scan {
         start: start.as_deref(),
         horizon: horizon.as_ref(),
         fields: &fields,
         lookups: &lookups,
     };
-    let newest = scan_changes(ctx, &scan, destination, report).await?;
+    let newest = scan_changes(ctx, &scan, destination, &mut run).await?;
 
     // A new message leaves the lead's write_date alone, so leads with messages created since
     // the scan start are read again; unchanged texts cost nothing.
     if ctx.messages_per_lead > 0 {
         let since = start.as_deref().unwrap_or("1970-01-01 00:00:00");
-        sync_leads_with_new_messages(ctx, since, &fields, &lookups, destination, report).await?;
+        sync_leads_with_new_messages(ctx, since, &fields, &lookups, destination, &mut run).await?;
     }
     if options.prune {
-        prune_and_repair(ctx, destination, &fields, &lookups, report).await?;
+        prune_and_repair(ctx, destination, &fields, &lookups, &mut run).await?;
     }
     if options.refresh_payload {
-        refresh_payloads(ctx, destination, &fields, &lookups, report).await?;
+        refresh_payloads(ctx, destination, &fields, &lookups, &mut run).await?;
     }
-    if !options.dry_run {
+
+    let Run {
+        report, changes, ..
+    } = run;
+    if options.dry_run {
+        let mut changes = changes;
+        changes.sort();
+        report.changes = Some(changes);
+    } else {
         report.checkpoint = report.checkpoint.take().max(newest);
     }
     Ok(())
 }
 
-/// Opens the live collection, creating an empty one first when none exists yet.
-async fn open_index<S: IndexStore>(ctx: &SyncContext<S>) -> Result<S::Index> {
-    let layout = layout_for(
-        ctx.provider.as_ref(),
-        ctx.provider.as_ref().and_then(Provider::dimension),
-    );
-    let index = ensure_live(&ctx.store, layout).await?;
-    check_layout(&index.layout(), ctx.provider.as_ref()).map_err(|message| {
-        anyhow!(message)
-            .context("the index does not match the embedding settings; run `crm-vec full-rebuild`")
-    })?;
+/// Opens the live collection, creating an empty one first, except in a dry run, which writes
+/// nothing and treats a missing collection as empty.
+async fn open_index<S: IndexStore>(
+    ctx: &SyncContext<S>,
+    dry_run: bool,
+) -> Result<Option<S::Index>> {
+    let index = if dry_run {
+        ctx.store.open_live().await?
+    } else {
+        let layout = layout_for(
+            ctx.provider.as_ref(),
+            ctx.provider.as_ref().and_then(Provider::dimension),
+        );
+        Some(ensure_live(&ctx.store, layout).await?)
+    };
+    if let Some(index) = &index {
+        check_layout(&index.layout(), ctx.provider.as_ref()).map_err(|message| {
+            anyhow!(message).context(
+                "the index does not match the embedding settings; run `crm-vec full-rebuild`",
+            )
+        })?;
+    }
     Ok(index)
 }
 
@@ -225,7 +307,7 @@ async fn scan_changes<S: IndexStore>(
     ctx: &SyncContext<S>,
     scan: &Scan<'_>,
     destination: Destination<'_, S::Index>,
-    report: &mut SyncNewReport,
+    run: &mut Run<'_>,
 ) -> Result<Option<Checkpoint>> {
     let page_size = ctx.page_size.max(1);
     let mut last_id = 0;
@@ -260,9 +342,16 @@ async fn scan_changes<S: IndexStore>(
             .max();
         newest = newest.max(within_horizon.cloned());
 
-        report.summary.fetched += page.len() as u64;
-        let applied =
-            apply_in_place(ctx, destination, &page, scan.lookups, &mut report.summary).await?;
+        run.report.summary.fetched += page.len() as u64;
+        let applied = apply_in_place(
+            ctx,
+            destination,
+            &page,
+            scan.lookups,
+            &mut run.report.summary,
+        )
+        .await?;
+        run.record(&applied);
         ctx.reporter.advance(page.len() as u64);
 
         match applied.ids.iter().copied().max() {
@@ -304,24 +393,31 @@ fn record_position(record: &Map<String, Value>) -> Option<Checkpoint> {
     })
 }
 
-/// Reads and applies the leads with chatter messages created since `start`.
+/// Reads and applies the leads with chatter messages created since `start` that the scan has
+/// not applied already.
 async fn sync_leads_with_new_messages<S: IndexStore>(
     ctx: &SyncContext<S>,
     start: &str,
     fields: &[String],
     lookups: &Lookups,
     destination: Destination<'_, S::Index>,
-    report: &mut SyncNewReport,
+    run: &mut Run<'_>,
 ) -> Result<()> {
-    let ids = leads_with_new_messages(&ctx.odoo, start).await?;
+    let ids: Vec<u64> = leads_with_new_messages(&ctx.odoo, start)
+        .await?
+        .into_iter()
+        .filter(|id| !run.applied.contains(id))
+        .collect();
     for chunk in ids.chunks(READ_BATCH) {
         let records = ctx
             .odoo
             .read("crm.lead", chunk, fields)
             .await
             .context("could not read leads with new messages")?;
-        report.summary.fetched += records.len() as u64;
-        apply_in_place(ctx, destination, &records, lookups, &mut report.summary).await?;
+        run.report.summary.fetched += records.len() as u64;
+        let applied =
+            apply_in_place(ctx, destination, &records, lookups, &mut run.report.summary).await?;
+        run.record(&applied);
     }
     Ok(())
 }
@@ -345,34 +441,58 @@ pub async fn drift<I: VectorIndex>(
     index: &I,
     archived: ArchivePolicy,
 ) -> Result<(Vec<u64>, Vec<u64>)> {
-    let expected = expected_ids(odoo, archived).await?;
     let indexed: HashSet<u64> = index.ids().await?.into_iter().collect();
-    let mut missing: Vec<u64> = expected.difference(&indexed).copied().collect();
+    compare_ids(odoo, &indexed, archived).await
+}
+
+async fn compare_ids(
+    odoo: &OdooClient,
+    indexed: &HashSet<u64>,
+    archived: ArchivePolicy,
+) -> Result<(Vec<u64>, Vec<u64>)> {
+    let expected = expected_ids(odoo, archived).await?;
+    let mut missing: Vec<u64> = expected.difference(indexed).copied().collect();
     let mut orphaned: Vec<u64> = indexed.difference(&expected).copied().collect();
     missing.sort_unstable();
     orphaned.sort_unstable();
     Ok((missing, orphaned))
 }
 
-/// Removes points whose lead is gone and syncs leads missing from the index.
+/// Removes points whose lead is gone and syncs leads missing from the index. Leads an earlier
+/// pass of the run applied are left out, which matters in a dry run, where they are still
+/// missing, or still indexed although archived.
 async fn prune_and_repair<S: IndexStore>(
     ctx: &SyncContext<S>,
     destination: Destination<'_, S::Index>,
     fields: &[String],
     lookups: &Lookups,
-    report: &mut SyncNewReport,
+    run: &mut Run<'_>,
 ) -> Result<()> {
-    let (missing, orphaned) = drift(&ctx.odoo, destination.index(), ctx.archived).await?;
+    let indexed: HashSet<u64> = match destination.index() {
+        Some(index) => index.ids().await?.into_iter().collect(),
+        None => HashSet::new(),
+    };
+    let (missing, orphaned) = compare_ids(&ctx.odoo, &indexed, ctx.archived).await?;
+    let removed: HashSet<u64> = run.changes.remove.iter().copied().collect();
+    let orphaned: Vec<u64> = orphaned
+        .into_iter()
+        .filter(|id| !removed.contains(id))
+        .collect();
+    let missing: Vec<u64> = missing
+        .into_iter()
+        .filter(|id| !run.applied.contains(id))
+        .collect();
 
     if !orphaned.is_empty() {
-        report.pruned = orphaned.len() as u64;
+        run.report.pruned = orphaned.len() as u64;
+        run.changes.prune.extend(&orphaned);
         match destination {
             Destination::Write(index) => {
                 let deleted = index.delete(orphaned.clone()).await? as u64;
-                report.summary.deleted += deleted;
+                run.report.summary.deleted += deleted;
                 tracing::info!(count = deleted, ids = ?orphaned, "pruned points whose lead is gone");
             }
-            Destination::DryRun(_) => report.summary.deleted += report.pruned,
+            Destination::DryRun(_) => run.report.summary.deleted += run.report.pruned,
         }
     }
     for chunk in missing.chunks(READ_BATCH) {
@@ -381,9 +501,12 @@ async fn prune_and_repair<S: IndexStore>(
             .read("crm.lead", chunk, fields)
             .await
             .context("could not read leads missing from the index")?;
-        report.summary.fetched += records.len() as u64;
-        report.repaired += records.len() as u64;
-        apply_in_place(ctx, destination, &records, lookups, &mut report.summary).await?;
+        run.report.summary.fetched += records.len() as u64;
+        run.report.repaired += records.len() as u64;
+        let applied =
+            apply_in_place(ctx, destination, &records, lookups, &mut run.report.summary).await?;
+        run.applied.extend(&applied.ids);
+        run.changes.repair.extend(&applied.ids);
     }
     if !missing.is_empty() {
         tracing::info!(
@@ -402,9 +525,11 @@ async fn refresh_payloads<S: IndexStore>(
     destination: Destination<'_, S::Index>,
     fields: &[String],
     lookups: &Lookups,
-    report: &mut SyncNewReport,
+    run: &mut Run<'_>,
 ) -> Result<()> {
-    let index = destination.index();
+    let Some(index) = destination.index() else {
+        return Ok(());
+    };
     let ids = index.ids().await?;
     let model = ctx.model_name();
     for chunk in ids.chunks(READ_BATCH) {
@@ -445,8 +570,11 @@ async fn refresh_payloads<S: IndexStore>(
                 updates.push((doc.id, fresh));
             }
         }
-        report.refreshed += updates.len() as u64;
-        report.summary.upserted += updates.len() as u64;
+        run.report.refreshed += updates.len() as u64;
+        run.report.summary.upserted += updates.len() as u64;
+        run.changes
+            .refresh
+            .extend(updates.iter().map(|(id, _)| *id));
         if let (Destination::Write(index), false) = (destination, updates.is_empty()) {
             index.set_payloads(updates).await?;
         }

@@ -645,15 +645,17 @@ pub async fn sync_records<S: IndexStore>(
 pub(crate) enum Destination<'a, I> {
     /// Compare with the live collection and write to it.
     Write(&'a I),
-    /// Compare with the live collection and write nothing.
-    DryRun(&'a I),
+    /// Compare with the live collection, or with an empty one when there is none yet, and
+    /// write nothing.
+    DryRun(Option<&'a I>),
 }
 
 impl<'a, I> Destination<'a, I> {
-    /// Returns the collection whose points are compared.
-    pub(crate) fn index(self) -> &'a I {
+    /// Returns the collection whose points are compared, if there is one.
+    pub(crate) fn index(self) -> Option<&'a I> {
         match self {
-            Destination::Write(index) | Destination::DryRun(index) => index,
+            Destination::Write(index) | Destination::DryRun(Some(index)) => Some(index),
+            Destination::DryRun(None) => None,
         }
     }
 }
@@ -666,12 +668,19 @@ impl<I> Clone for Destination<'_, I> {
 
 impl<I> Copy for Destination<'_, I> {}
 
-/// The outcome of `apply_in_place`, by lead.
+/// The changes `apply_in_place` made, or would make in a dry run, by lead.
 #[derive(Debug, Default)]
 pub(crate) struct Applied {
     pub outcomes: Vec<RecordOutcome>,
     /// Ids of the records that had a valid id.
     pub ids: Vec<u64>,
+    /// Leads whose text is new or changed, so their point is written anew (and embedded when
+    /// a provider is configured).
+    pub written: Vec<u64>,
+    /// Leads whose payload changed but whose text did not.
+    pub payload_updated: Vec<u64>,
+    /// Archived leads removed under `CRM_VEC_ARCHIVED=remove`.
+    pub removed: Vec<u64>,
 }
 
 /// Applies lead records to the live collection in place. With [`Destination::DryRun`], the
@@ -688,13 +697,13 @@ pub(crate) async fn apply_in_place<S: IndexStore>(
         .iter()
         .filter_map(|r| r.get("id").and_then(Value::as_u64))
         .collect();
-    let previous = by_id(
-        destination
-            .index()
-            .retrieve(ids.clone(), ctx.provider.is_some())
-            .await?,
-        |p| p.id,
-    );
+    let previous = match destination.index() {
+        Some(index) => by_id(
+            index.retrieve(ids.clone(), ctx.provider.is_some()).await?,
+            |p| p.id,
+        ),
+        None => HashMap::new(),
+    };
     let messages = fetch_messages(&ctx.odoo, &ids, ctx.messages_per_lead).await?;
     let planner = Planner {
         lookups,
@@ -711,6 +720,14 @@ pub(crate) async fn apply_in_place<S: IndexStore>(
     summary.upserted +=
         (plan.ready.len() + plan.payload_updates.len() + plan.to_embed.len()) as u64;
     let applied = Applied {
+        written: plan
+            .ready
+            .iter()
+            .map(|point| point.id)
+            .chain(plan.to_embed.iter().map(|doc| doc.id))
+            .collect(),
+        payload_updated: plan.payload_updates.iter().map(|(id, _)| *id).collect(),
+        removed: plan.to_remove.clone(),
         outcomes: plan.outcomes,
         ids,
     };
