@@ -360,13 +360,53 @@ pub(super) async fn newest_write(odoo: &OdooClient) -> Result<Option<Checkpoint>
 /// Builds a new collection from every lead and makes it live atomically.
 ///
 /// The live collection keeps serving until the new one is complete. Vectors of leads whose
-/// text hash is unchanged are copied from it instead of embedded again.
+/// text hash is unchanged are copied from it instead of embedded again. A failed rebuild is
+/// recorded in the live collection's sync state, when there is one.
 pub async fn full_rebuild<S: IndexStore>(
     ctx: &SyncContext<S>,
     keep_previous: bool,
 ) -> Result<Summary> {
     let started = Instant::now();
     let mut summary = Summary::default();
+    let result = rebuild(ctx, keep_previous, started, &mut summary).await;
+    if let Err(err) = &result {
+        summary.duration_ms = started.elapsed().as_millis() as u64;
+        record_failed_rebuild(&ctx.store, &summary, err).await;
+    }
+    result.map(|()| summary)
+}
+
+/// Stores `last_full_rebuild = {at, ok: false, summary}` with the error in the summary, so that
+/// `status` does not keep showing the previous rebuild's success.
+async fn record_failed_rebuild<S: IndexStore>(store: &S, summary: &Summary, err: &anyhow::Error) {
+    let mut record = summary.to_json();
+    if let Some(object) = record.as_object_mut() {
+        object.insert("error".into(), json!(format!("{err:#}")));
+    }
+    let saved = async {
+        // Without a live collection there is no sync state to record the run in.
+        if store.open_live().await?.is_none() {
+            return Ok(());
+        }
+        let mut state = store.load_state().await?;
+        state.last_full_rebuild = Some(super::state::RunRecord {
+            at: now_rfc3339(),
+            ok: false,
+            summary: record,
+        });
+        store.save_state(&state).await
+    };
+    if let Err(save_err) = saved.await {
+        tracing::warn!(error = %save_err, "could not record the failed rebuild in the sync state");
+    }
+}
+
+async fn rebuild<S: IndexStore>(
+    ctx: &SyncContext<S>,
+    keep_previous: bool,
+    started: Instant,
+    summary: &mut Summary,
+) -> Result<()> {
     let model = ctx.model_name();
 
     let previous_state = ctx.store.load_state().await.unwrap_or_default();
@@ -400,7 +440,7 @@ pub async fn full_rebuild<S: IndexStore>(
         live: live.as_ref(),
         abandoned: abandoned.as_ref(),
     };
-    let result = fill_collection(ctx, collections, &lookups, fields, &model, &mut summary).await;
+    let result = fill_collection(ctx, collections, &lookups, fields, &model, summary).await;
     ctx.reporter.finish();
     // Closed before the commit, which removes old generations only once they are closed.
     drop(abandoned);
@@ -426,7 +466,7 @@ pub async fn full_rebuild<S: IndexStore>(
         last_sync_new: previous_state.last_sync_new,
     };
     ctx.store.commit(staging, state, keep_previous).await?;
-    Ok(summary)
+    Ok(())
 }
 
 /// Learns the dense dimension: configured, from the live index built with the same model, or
