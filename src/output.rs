@@ -44,7 +44,8 @@ impl Output {
         }
     }
 
-    /// A table styled for a terminal, or plain ASCII without colour when stdout is not one.
+    /// A table styled for a terminal, or plain ASCII without colour when stdout is not one. An
+    /// empty `header` leaves out the header row.
     pub fn table(&self, header: &[&str]) -> Table {
         let mut table = Table::new();
         if self.color_stdout {
@@ -55,7 +56,9 @@ impl Output {
             table.force_no_tty();
             table.set_content_arrangement(ContentArrangement::Disabled);
         }
-        table.set_header(header.iter().copied());
+        if !header.is_empty() {
+            table.set_header(header.iter().copied());
+        }
         table
     }
 

@@ -576,12 +576,29 @@ fn status_check_exit_codes() {
     assert_eq!(fresh_enough.code, 0, "{}", fresh_enough.stderr);
     let lagging = sandbox.run(&["status", "--check"]);
     assert_eq!(lagging.code, 1, "{}", lagging.stderr);
-    assert!(lagging.stderr.contains("sync-new"), "{}", lagging.stderr);
+    assert!(
+        lagging
+            .stderr
+            .contains("more than the 1800 s allowed; run `crm-vec sync-new`"),
+        "{}",
+        lagging.stderr
+    );
 
     sandbox.json(&["sync-new", "--json"]);
     sandbox.json(&["delete", "14", "--json"]);
     let drifted = sandbox.run(&["status", "--check", "--deep"]);
     assert_eq!(drifted.code, 1, "{}", drifted.stderr);
+}
+
+#[test]
+fn status_table_has_no_empty_header() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    let run = sandbox.run(&["status"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let first = run.stdout.lines().next().unwrap_or_default();
+    assert!(first.starts_with("| Odoo URL "), "{}", run.stdout);
 }
 
 #[test]

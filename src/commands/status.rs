@@ -79,7 +79,8 @@ pub async fn report_with<S: IndexStore>(
     if let Some(age) = sync["backlog_age_s"].as_u64() {
         if age > max_lag_s {
             problems.push(format!(
-                "the oldest unsynced change is {age} s old, more than the {max_lag_s} s allowed;                  run `crm-vec sync-new`"
+                "the oldest unsynced change is {age} s old, more than the {max_lag_s} s \
+                 allowed; run `crm-vec sync-new`"
             ));
         }
     }
@@ -270,7 +271,7 @@ fn print_table(ctx: &Invocation, report: &Value) -> Result<()> {
         Value::String(text) => text.clone(),
         other => other.to_string(),
     };
-    let mut table = ctx.output.table(&["", ""]);
+    let mut table = ctx.output.table(&[]);
     let odoo = &report["odoo"];
     let index = &report["index"];
     let sync = &report["sync"];
