@@ -495,6 +495,21 @@ fn dry_run_counts_each_lead_once() {
 }
 
 #[test]
+fn first_run_skips_message_history() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    let report = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(report["upserted"], json!(39));
+
+    // Without a checkpoint the scan reads every lead with its messages, so the list of leads
+    // with new messages, which would span every message since 1970, is not requested.
+    let history = odoo.requests().into_iter().filter(|request| {
+        request.model.as_deref() == Some("mail.message") && request.body.contains("create_date")
+    });
+    assert_eq!(history.count(), 0);
+}
+
+#[test]
 fn since_rejects_bad_times() {
     let sandbox = Sandbox::on_backend();
     for bad in [

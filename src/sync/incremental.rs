@@ -241,10 +241,9 @@ async fn run<S: IndexStore>(
     let newest = scan_changes(ctx, &scan, destination, &mut run).await?;
 
     // A new message leaves the lead's write_date alone, so leads with messages created since
-    // the scan start are read again; unchanged texts cost nothing.
-    if ctx.messages_per_lead > 0 {
-        let since = start.as_deref().unwrap_or("1970-01-01 00:00:00");
-        sync_leads_with_new_messages(ctx, since, &fields, &lookups, destination, &mut run).await?;
+    // the scan start are read again. Without a start, the scan has read every lead already.
+    if let (Some(start), true) = (start.as_deref(), ctx.messages_per_lead > 0) {
+        sync_leads_with_new_messages(ctx, start, &fields, &lookups, destination, &mut run).await?;
     }
     if options.prune {
         prune_and_repair(ctx, destination, &fields, &lookups, &mut run).await?;
