@@ -5,16 +5,37 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use crm_vec::index::embedded::EmbeddedStore;
+use crm_vec::index::{IndexStore, VectorIndex};
+use serde_json::{json, Map, Value};
 
 use support::embed::{EmbedConfig, EmbedStandIn};
 use support::harness::{hit_ids, Sandbox};
-use support::odoo::{OdooStandIn, RecordedRequest, StandInConfig};
+use support::odoo::{OdooStandIn, OdooVersion, RecordedRequest, StandInConfig};
 
 const VOYAGE_KEY: &str = "test-voyage-key-xyz";
 
 fn checkpoint(sandbox: &Sandbox) -> Value {
     sandbox.json(&["status", "--json"])["sync"]["checkpoint"].clone()
+}
+
+/// Reads the stored payload of lead `id` from the sandbox's embedded index.
+fn stored_payload(sandbox: &Sandbox, id: u64) -> Map<String, Value> {
+    let store = EmbeddedStore::open(
+        &sandbox.data_dir(),
+        "odoo_crm_leads",
+        Duration::from_secs(10),
+    )
+    .expect("open the embedded index");
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(async {
+        let index = store.open_live().await.unwrap().expect("a live index");
+        let points = index.retrieve(vec![id], false).await.unwrap();
+        let point = points.into_iter().next();
+        point
+            .unwrap_or_else(|| panic!("lead {id} is not indexed"))
+            .payload
+    })
 }
 
 fn voyage_sandbox(odoo: &OdooStandIn, embed: &EmbedStandIn) -> Sandbox {
@@ -296,12 +317,17 @@ fn failed_odoo_page_keeps_checkpoint() {
     }
     let before = checkpoint(&sandbox);
 
-    // Connecting, reading the tags and the newest write take six calls; Odoo fails after the
-    // first two pages.
-    odoo.fail_after(8, 502);
+    // Connecting (three calls), reading the tags (two), the lead fields and the newest write
+    // take seven calls; Odoo fails after the first two pages.
+    odoo.fail_after(9, 502);
     let run = sandbox.run(&["sync-new", "--json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("could not read page"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("could not read page 3 of changed leads"),
+        "{}",
+        run.stderr
+    );
     odoo.clear_faults();
     assert_eq!(checkpoint(&sandbox), before);
     let status = sandbox.json(&["status", "--json"]);
@@ -391,7 +417,9 @@ fn unarchived_lead_comes_back() {
 fn refresh_payload_updates_silent_changes() {
     let odoo = OdooStandIn::start(StandInConfig::default());
     let embed = EmbedStandIn::start(EmbedConfig::default());
-    let sandbox = voyage_sandbox(&odoo, &embed);
+    // On the embedded index, whose payloads the test reads back.
+    let mut sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.use_voyage(&embed, VOYAGE_KEY);
     sandbox.json(&["full-rebuild", "--json"]);
     embed.reset_counters();
 
@@ -399,10 +427,105 @@ fn refresh_payload_updates_silent_changes() {
     odoo.set_field_silently(14, "probability", json!(42.0));
     let plain = sandbox.json(&["sync-new", "--json"]);
     assert_eq!(plain["upserted"], json!(0));
+    assert_eq!(stored_payload(&sandbox, 14)["probability"], json!(10.0));
     let refreshed = sandbox.json(&["sync-new", "--refresh-payload", "--json"]);
     assert_eq!(refreshed["refreshed"], json!(1));
     assert_eq!(refreshed["embedded"], json!(0));
     assert_eq!(embed.request_count(), 0);
+    assert_eq!(stored_payload(&sandbox, 14)["probability"], json!(42.0));
+}
+
+#[test]
+fn sync_new_on_odoo19_uses_json2() {
+    let odoo = OdooStandIn::start(StandInConfig {
+        version: OdooVersion::V19,
+        ..StandInConfig::default()
+    });
+    let mut sandbox = Sandbox::on_backend();
+    sandbox.use_odoo(&odoo, &odoo.config().api_key);
+    sandbox.json(&["full-rebuild", "--json"]);
+
+    odoo.set_clock("2026-12-04 10:00:00");
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+    odoo.archive_lead(24);
+    odoo.delete_lead(25);
+    odoo.clear_requests();
+    let report = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(report["upserted"], json!(1));
+    assert_eq!(report["deleted"], json!(2));
+    assert_eq!(report["pruned"], json!(1));
+    assert_eq!(
+        report["checkpoint"],
+        json!({"write_date": "2026-12-04 10:00:00", "id": 24})
+    );
+    let jsonrpc_calls = odoo
+        .requests()
+        .iter()
+        .filter(|request| request.path.starts_with("/jsonrpc"))
+        .count();
+    assert_eq!(jsonrpc_calls, 0);
+
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["odoo"]["protocol"], json!("json2"));
+    assert_eq!(status["index"]["points"], json!(37));
+    assert_eq!(status["sync"]["backlog"], json!(0));
+}
+
+#[test]
+fn archived_lead_stays_under_keep() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.set("CRM_VEC_ARCHIVED", "keep");
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.archive_lead(3);
+    odoo.delete_lead(25);
+
+    let report = sandbox.json(&["sync-new", "--json"]);
+    // The archived lead keeps its point, whose payload now marks it as archived.
+    assert_eq!(report["upserted"], json!(1));
+    assert_eq!(report["skipped"], json!(0));
+    assert_eq!(report["pruned"], json!(1));
+    assert_eq!(report["deleted"], json!(1));
+    let hits = sandbox.json(&[
+        "search",
+        "Pricing for 25 desks",
+        "--include-archived",
+        "--json",
+    ]);
+    assert_eq!(hits["hits"][0]["id"], json!(3));
+    assert_eq!(hits["hits"][0]["active"], json!(false));
+    let status = sandbox.json(&["status", "--deep", "--json"]);
+    assert_eq!(status["index"]["points"], json!(43));
+    assert_eq!(status["sync"]["missing"], json!(0));
+    assert_eq!(status["sync"]["orphaned"], json!(0));
+}
+
+#[test]
+fn status_reports_embedding_mismatch() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let embed = EmbedStandIn::start(EmbedConfig::default());
+    let sandbox = voyage_sandbox(&odoo, &embed);
+    sandbox.json(&["full-rebuild", "--json"]);
+    let matching = sandbox.run(&["status", "--check"]);
+    assert_eq!(matching.code, 0, "{}", matching.stderr);
+
+    let mut wider = sandbox;
+    wider.set("VOYAGE_DIMENSION", "512");
+    let status = wider.json(&["status", "--json"]);
+    let mismatch = status["embedding"]["mismatch"].as_str().unwrap_or_default();
+    assert!(
+        mismatch.contains("(dimension 256), but the configured model is"),
+        "{mismatch}"
+    );
+    assert!(mismatch.contains("(dimension 512)"), "{mismatch}");
+    assert!(
+        mismatch.ends_with("run `crm-vec full-rebuild`"),
+        "{mismatch}"
+    );
+    assert_eq!(status["problems"], json!([mismatch]));
+    let check = wider.run(&["status", "--check"]);
+    assert_eq!(check.code, 1, "{}", check.stderr);
+    assert!(check.stderr.contains(mismatch), "{}", check.stderr);
 }
 
 #[test]
