@@ -44,7 +44,8 @@ impl Output {
         }
     }
 
-    /// A table styled for a terminal, or plain ASCII without colour when stdout is not one.
+    /// A table styled for a terminal, or plain ASCII without colour when stdout is not one. An
+    /// empty `header` leaves out the header row.
     pub fn table(&self, header: &[&str]) -> Table {
         let mut table = Table::new();
         if self.color_stdout {
@@ -55,7 +56,9 @@ impl Output {
             table.force_no_tty();
             table.set_content_arrangement(ContentArrangement::Disabled);
         }
-        table.set_header(header.iter().copied());
+        if !header.is_empty() {
+            table.set_header(header.iter().copied());
+        }
         table
     }
 
@@ -122,10 +125,14 @@ impl Reporter for BarReporter {
     }
 }
 
-/// Formats an amount for a table: thousands separated, no decimals for whole numbers.
+/// Formats an amount for a table: rounded to cents, thousands separated, no decimals for whole
+/// numbers.
 pub fn format_amount(amount: f64) -> String {
-    let whole = amount.trunc() as i64;
-    let digits = whole.unsigned_abs().to_string();
+    // Rounded as a whole, so that 0.999 becomes 1 instead of 0 and 100 cents.
+    let total_cents = (amount * 100.0).round() as i64;
+    let whole = total_cents.unsigned_abs() / 100;
+    let cents = total_cents.unsigned_abs() % 100;
+    let digits = whole.to_string();
     let mut grouped = String::new();
     for (i, digit) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -133,8 +140,7 @@ pub fn format_amount(amount: f64) -> String {
         }
         grouped.push(digit);
     }
-    let sign = if whole < 0 { "-" } else { "" };
-    let cents = (amount.fract().abs() * 100.0).round() as i64;
+    let sign = if total_cents < 0 { "-" } else { "" };
     if cents == 0 {
         format!("{sign}{grouped}")
     } else {
@@ -152,5 +158,15 @@ mod tests {
         assert_eq!(format_amount(24000.0), "24,000");
         assert_eq!(format_amount(1234567.5), "1,234,567.50");
         assert_eq!(format_amount(-999.0), "-999");
+    }
+
+    #[test]
+    fn amounts_round_to_cents_first() {
+        assert_eq!(format_amount(0.999), "1");
+        assert_eq!(format_amount(999.995), "1,000");
+        assert_eq!(format_amount(-1.004), "-1");
+        assert_eq!(format_amount(-0.5), "-0.50");
+        assert_eq!(format_amount(-0.001), "0");
+        assert_eq!(format_amount(12.346), "12.35");
     }
 }

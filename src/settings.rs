@@ -182,15 +182,19 @@ impl Layers {
         Ok(layers)
     }
 
+    /// Returns the value of the first layer that sets `name`. An empty value counts as unset,
+    /// as in the shell's `VAR= command` idiom, so the next layer applies.
     fn get(&self, name: &'static str) -> Option<(String, Source)> {
-        let found = self
-            .flags
-            .get(name)
-            .map(|v| (v.clone(), Source::Flag))
-            .or_else(|| self.env.get(name).map(|v| (v.clone(), Source::Env)))
-            .or_else(|| self.dotenv.get(name).map(|v| (v.clone(), Source::DotEnv)));
-        // An empty value counts as unset, as in most shells' `VAR= command` idiom.
-        found.filter(|(value, _)| !value.trim().is_empty())
+        [
+            (&self.flags, Source::Flag),
+            (&self.env, Source::Env),
+            (&self.dotenv, Source::DotEnv),
+        ]
+        .into_iter()
+        .find_map(|(layer, source)| {
+            let value = layer.get(name).filter(|value| !value.trim().is_empty())?;
+            Some((value.clone(), source))
+        })
     }
 }
 
@@ -771,6 +775,29 @@ mod tests {
     fn empty_value_counts_as_unset() {
         let settings = Settings::resolve(&layers(&[], &[("COLLECTION", "")], &[])).unwrap();
         assert_eq!(settings.collection, DEFAULT_COLLECTION);
+    }
+
+    #[test]
+    fn empty_value_lets_next_layer_apply() {
+        let cases: [(&str, &str, &str, &str, Source); 3] = [
+            ("", "from_env", "from_dotenv", "from_env", Source::Env),
+            ("", " ", "from_dotenv", "from_dotenv", Source::DotEnv),
+            ("from_flag", "", "", "from_flag", Source::Flag),
+        ];
+        for (flag, env, dotenv, expected, source) in cases {
+            let settings = Settings::resolve(&layers(
+                &[("COLLECTION", flag)],
+                &[("COLLECTION", env)],
+                &[("COLLECTION", dotenv)],
+            ))
+            .unwrap();
+            assert_eq!(settings.collection, expected, "{flag:?} {env:?} {dotenv:?}");
+            assert_eq!(
+                settings.source("COLLECTION"),
+                source,
+                "{flag:?} {env:?} {dotenv:?}"
+            );
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 mod support;
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::thread;
 
 use support::harness::Sandbox;
@@ -91,27 +93,46 @@ fn unreachable_url_is_reported() {
     assert_no_secret(&run.all_output());
 }
 
-#[test]
-fn non_odoo_url_is_reported() {
+/// Starts a web server that is not Odoo. It returns `get_status` for GET and `other_status` for
+/// any other method, both with an HTML page. Returns its URL and the count of requests other
+/// than GET.
+fn foreign_server(get_status: u16, other_status: u16) -> (String, Arc<AtomicUsize>) {
     let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let port = server.server_addr().to_ip().unwrap().port();
+    let posts = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&posts);
     thread::spawn(move || {
         for request in server.incoming_requests() {
-            let response =
-                tiny_http::Response::from_string("<html><body>Welcome to nginx!</body></html>")
-                    .with_status_code(404)
-                    .with_header(
-                        tiny_http::Header::from_bytes("Content-Type", "text/html").unwrap(),
-                    );
+            let status = if *request.method() == tiny_http::Method::Get {
+                get_status
+            } else {
+                counter.fetch_add(1, Ordering::SeqCst);
+                other_status
+            };
+            let page = format!("<html><head><title>Error response</title></head><body><p>Error code: {status}</p></body></html>");
+            let response = tiny_http::Response::from_string(page)
+                .with_status_code(status)
+                .with_header(tiny_http::Header::from_bytes("Content-Type", "text/html").unwrap());
             let _ = request.respond(response);
         }
     });
+    (format!("http://127.0.0.1:{port}"), posts)
+}
+
+fn sandbox_for_url(url: &str) -> Sandbox {
     let mut sandbox = Sandbox::new();
-    sandbox.set("ODOO_URL", &format!("http://127.0.0.1:{port}"));
+    sandbox.set("ODOO_URL", url);
     sandbox.set("ODOO_DB", "crm");
     sandbox.set("ODOO_USERNAME", "admin");
     sandbox.set("ODOO_PASSWORD", PASSWORD);
-    let run = sandbox.run(&["full-rebuild"]);
+    sandbox
+}
+
+#[test]
+fn non_odoo_url_is_reported() {
+    // A web server such as nginx returns a page of its own for every path.
+    let (url, _) = foreign_server(404, 404);
+    let run = sandbox_for_url(&url).run(&["full-rebuild"]);
     assert_eq!(run.code, 1);
     assert!(
         run.stderr.contains("does not look like an Odoo server"),
@@ -119,6 +140,32 @@ fn non_odoo_url_is_reported() {
         run.stderr
     );
     assert_no_secret(&run.all_output());
+}
+
+#[test]
+fn static_file_server_is_not_odoo() {
+    // `python3 -m http.server` returns 501 for a POST, a static nginx site 405.
+    for status in [501, 405] {
+        let (url, posts) = foreign_server(404, status);
+        let run = sandbox_for_url(&url).run(&["full-rebuild"]);
+        assert_eq!(run.code, 1, "HTTP {status}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("does not look like an Odoo server"),
+            "HTTP {status}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("hint: check ODOO_URL"),
+            "HTTP {status}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("try again later"),
+            "HTTP {status}: {}",
+            run.stderr
+        );
+        assert_eq!(posts.load(Ordering::SeqCst), 1, "HTTP {status} was retried");
+    }
 }
 
 #[test]

@@ -444,3 +444,29 @@ fn stage_filter_ignores_letter_case() {
         unknown.stderr
     );
 }
+
+#[test]
+fn failed_rebuild_is_recorded() {
+    let odoo = odoo(OdooVersion::V17);
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.set("CRM_VEC_PAGE_SIZE", "10");
+    sandbox.set("CRM_VEC_MESSAGES", "0");
+    sandbox.json(&["full-rebuild", "--json"]);
+    let before = sandbox.json(&["status", "--json"]);
+    assert_eq!(before["sync"]["last_full_rebuild"]["ok"], json!(true));
+
+    // Odoo fails while the second rebuild reads its pages of leads.
+    odoo.fail_after(9, 502);
+    let failed = sandbox.run(&["full-rebuild", "--json"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    odoo.clear_faults();
+
+    let status = sandbox.json(&["status", "--json"]);
+    let last = &status["sync"]["last_full_rebuild"];
+    assert_eq!(last["ok"], json!(false));
+    let error = last["summary"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("could not read page"), "{last}");
+    assert!(last["summary"]["fetched"].is_u64(), "{last}");
+    assert_eq!(status["sync"]["checkpoint"], before["sync"]["checkpoint"]);
+    assert_eq!(status["index"]["points"], json!(39));
+}

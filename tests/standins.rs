@@ -961,15 +961,13 @@ fn data_changes_bump_write_date() {
     stand_in.set_clock("2026-12-01 10:00:00");
     stand_in.update_lead(1, json!({"name": "Renamed", "stage_id": 2}));
     let lead = stand_in.lead(1).unwrap();
-    assert_eq!(lead["write_date"], "2026-12-01 10:00:00");
+    let stored = lead["write_date"].as_str().unwrap().to_string();
+    assert!(stored.starts_with("2026-12-01 10:00:00."), "{stored}");
     assert_eq!(lead["stage_id"], json!([2, "Qualified"]));
 
     stand_in.set_field_silently(1, "probability", json!(55.0));
     stand_in.set_write_date(2, "2026-12-01 10:00:00");
-    assert_eq!(
-        stand_in.lead(1).unwrap()["write_date"],
-        "2026-12-01 10:00:00"
-    );
+    assert_eq!(stand_in.lead(1).unwrap()["write_date"], json!(stored));
     let changed = execute_kw(
         &stand_in,
         "crm.lead",
@@ -977,14 +975,19 @@ fn data_changes_bump_write_date() {
         json!([[["write_date", ">=", "2026-12-01 10:00:00"]]]),
         json!({"order": "write_date asc, id asc"}),
     );
-    assert_eq!(changed["result"], json!([1, 2]));
+    // Lead 2's whole second comes before lead 1's 10:00:00 and some microseconds.
+    assert_eq!(changed["result"], json!([2, 1]));
 
     stand_in.advance_clock(Duration::from_secs(60));
     let id = stand_in.create_lead(json!({"name": "New one"}));
     assert_eq!(id, 45);
-    assert_eq!(
-        stand_in.lead(id).unwrap()["create_date"],
-        "2026-12-01 10:01:00"
+    let created = stand_in.lead(id).unwrap()["create_date"].clone();
+    assert!(
+        created
+            .as_str()
+            .unwrap()
+            .starts_with("2026-12-01 10:01:00."),
+        "{created}"
     );
     stand_in.archive_lead(3);
     assert_eq!(stand_in.lead(3).unwrap()["active"], json!(false));
@@ -997,6 +1000,109 @@ fn data_changes_bump_write_date() {
         json!({}),
     );
     assert_eq!(ids(&read["result"]), vec![3, 45]);
+}
+
+#[test]
+fn write_date_is_sent_truncated() {
+    for version in [OdooVersion::V17, OdooVersion::V19] {
+        let stand_in = odoo(version);
+        stand_in.set_clock("2026-12-01 10:00:00");
+        stand_in.update_lead(1, json!({"name": "Renamed"}));
+        let stored = stand_in.lead(1).unwrap()["write_date"].clone();
+        assert_ne!(stored, json!("2026-12-01 10:00:00"));
+
+        let body = json!({"domain": [["id", "=", 1]], "fields": ["write_date", "create_date"]});
+        let rows: Value = if version == OdooVersion::V19 {
+            json2(&stand_in, "crm.lead", "search_read", body)
+                .json()
+                .unwrap()
+        } else {
+            execute_kw(
+                &stand_in,
+                "crm.lead",
+                "search_read",
+                json!([body["domain"]]),
+                json!({"fields": body["fields"]}),
+            )["result"]
+                .clone()
+        };
+        assert_eq!(
+            rows[0]["write_date"],
+            json!("2026-12-01 10:00:00"),
+            "{version:?}"
+        );
+    }
+}
+
+#[test]
+fn write_date_compares_at_full_precision() {
+    let stand_in = odoo(OdooVersion::V17);
+    stand_in.set_write_date(1, "2026-12-01 10:00:00.500000");
+    stand_in.set_write_date(2, "2026-12-01 10:00:00.250000");
+    stand_in.set_write_date(3, "2026-12-01 10:00:01");
+    let search = |domain: Value| {
+        execute_kw(
+            &stand_in,
+            "crm.lead",
+            "search",
+            json!([domain]),
+            json!({"order": "write_date asc, id asc"}),
+        )["result"]
+            .clone()
+    };
+    let same_second = json!(["write_date", "=", "2026-12-01 10:00:00"]);
+    assert_eq!(search(json!([same_second])), json!([]));
+    assert_eq!(
+        search(json!([["write_date", ">", "2026-12-01 10:00:00"]])),
+        json!([2, 1, 3])
+    );
+    assert_eq!(
+        search(json!([["write_date", "<", "2026-12-01 10:00:00.4"]]))
+            .as_array()
+            .unwrap()
+            .last(),
+        Some(&json!(2))
+    );
+    assert_eq!(
+        search(json!([["write_date", "=", "2026-12-01 10:00:00.5"]])),
+        json!([1])
+    );
+}
+
+#[test]
+fn transaction_shares_write_date_and_commits() {
+    let stand_in = odoo(OdooVersion::V17);
+    stand_in.set_clock("2026-12-01 10:00:00");
+    let earlier = stand_in.begin_transaction();
+    let mut transaction = stand_in.begin_transaction();
+    assert!(transaction.write_date() > earlier.write_date());
+    transaction.update_lead(1, json!({"name": "Renamed in bulk"}));
+    transaction.update_lead(2, json!({"name": "Renamed in bulk"}));
+    let created = transaction.create_lead(json!({"name": "Imported"}));
+    let read = |ids: Value| {
+        execute_kw(
+            &stand_in,
+            "crm.lead",
+            "read",
+            json!([ids, ["name"]]),
+            json!({}),
+        )["result"]
+            .clone()
+    };
+    assert_eq!(read(json!([created])), json!([]));
+    assert_ne!(read(json!([1]))[0]["name"], json!("Renamed in bulk"));
+
+    let write_date = transaction.write_date().to_string();
+    transaction.commit();
+    for id in [1, 2, created] {
+        assert_eq!(stand_in.lead(id).unwrap()["write_date"], json!(write_date));
+    }
+    assert_eq!(read(json!([created])).as_array().map(Vec::len), Some(1));
+
+    let mut rolled_back = stand_in.begin_transaction();
+    let discarded = rolled_back.create_lead(json!({"name": "Discarded"}));
+    drop(rolled_back);
+    assert!(stand_in.lead(discarded).is_none());
 }
 
 #[test]

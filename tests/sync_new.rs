@@ -3,16 +3,39 @@
 
 mod support;
 
-use serde_json::{json, Value};
+use std::time::Duration;
+
+use crm_vec::index::embedded::EmbeddedStore;
+use crm_vec::index::{IndexStore, VectorIndex};
+use serde_json::{json, Map, Value};
 
 use support::embed::{EmbedConfig, EmbedStandIn};
 use support::harness::{hit_ids, Sandbox};
-use support::odoo::{OdooStandIn, StandInConfig};
+use support::odoo::{OdooStandIn, OdooVersion, RecordedRequest, StandInConfig};
 
 const VOYAGE_KEY: &str = "test-voyage-key-xyz";
 
 fn checkpoint(sandbox: &Sandbox) -> Value {
     sandbox.json(&["status", "--json"])["sync"]["checkpoint"].clone()
+}
+
+/// Reads the stored payload of lead `id` from the sandbox's embedded index.
+fn stored_payload(sandbox: &Sandbox, id: u64) -> Map<String, Value> {
+    let store = EmbeddedStore::open(
+        &sandbox.data_dir(),
+        "odoo_crm_leads",
+        Duration::from_secs(10),
+    )
+    .expect("open the embedded index");
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(async {
+        let index = store.open_live().await.unwrap().expect("a live index");
+        let points = index.retrieve(vec![id], false).await.unwrap();
+        let point = points.into_iter().next();
+        point
+            .unwrap_or_else(|| panic!("lead {id} is not indexed"))
+            .payload
+    })
 }
 
 fn voyage_sandbox(odoo: &OdooStandIn, embed: &EmbedStandIn) -> Sandbox {
@@ -122,17 +145,119 @@ fn shared_write_date_is_read_in_full() {
     sandbox.set("CRM_VEC_PAGE_SIZE", "100");
     sandbox.json(&["full-rebuild", "--json"]);
 
-    // One bulk import: every row of the transaction gets the same write_date.
+    // One bulk import: every row of the transaction gets the same write_date, with
+    // microseconds that RPC does not show.
+    odoo.set_clock("2026-12-04 11:00:00");
+    let mut import = odoo.begin_transaction();
     for n in 0..1000 {
-        let id = odoo.create_lead(json!({"name": format!("Imported lead number {n}")}));
-        odoo.set_write_date(id, "2026-12-04 11:00:00");
+        import.create_lead(json!({"name": format!("Imported lead number {n}")}));
     }
+    import.commit();
     let report = sandbox.json(&["sync-new", "--overlap", "0", "--json"]);
-    assert_eq!(report["fetched"], json!(1000));
+    // The import, and the eight demo leads of the checkpoint's own second, read again.
+    assert_eq!(report["fetched"], json!(1000 + 8));
     assert_eq!(report["upserted"], json!(1000));
+    assert_eq!(
+        report["checkpoint"],
+        json!({"write_date": "2026-12-04 11:00:00", "id": 1044})
+    );
     let status = sandbox.json(&["status", "--json"]);
     assert_eq!(status["index"]["points"], json!(1039));
     assert_eq!(status["sync"]["backlog"], json!(0));
+}
+
+#[test]
+fn bulk_rewrite_in_one_transaction_is_synced() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let embed = EmbedStandIn::start(EmbedConfig::default());
+    let mut sandbox = voyage_sandbox(&odoo, &embed);
+    sandbox.set("CRM_VEC_PAGE_SIZE", "100");
+    odoo.set_clock("2026-12-04 10:00:00");
+    let mut import = odoo.begin_transaction();
+    let ids: Vec<u64> = (0..1000)
+        .map(|n| import.create_lead(json!({"name": format!("Imported lead number {n}")})))
+        .collect();
+    import.commit();
+    sandbox.json(&["full-rebuild", "--json"]);
+
+    // One transaction renames all 1,000 leads at 11:00:00 and some microseconds, so none of
+    // them has a write_date equal to the second RPC shows.
+    odoo.set_clock("2026-12-04 11:00:00");
+    let mut rename = odoo.begin_transaction();
+    for id in &ids {
+        rename.update_lead(*id, json!({"name": format!("Renamed walrus lead {id}")}));
+    }
+    rename.commit();
+    embed.reset_counters();
+    let bulk = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(bulk["fetched"], json!(1000));
+    assert_eq!(bulk["upserted"], json!(1000));
+    assert_eq!(bulk["embedded"], json!(1000));
+    assert_eq!(
+        bulk["checkpoint"],
+        json!({"write_date": "2026-12-04 11:00:00", "id": 1044})
+    );
+    let hits = sandbox.json(&["search", "Renamed walrus lead 250", "--json"]);
+    assert_eq!(hits["hits"][0]["name"], json!("Renamed walrus lead 250"));
+
+    odoo.set_clock("2026-12-04 11:05:00");
+    odoo.update_lead(999, json!({"name": "Edited walrus lead after the import"}));
+    let edit = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(edit["upserted"], json!(1));
+    assert_eq!(edit["embedded"], json!(1));
+    let hits = sandbox.json(&["search", "Edited walrus lead after the import", "--json"]);
+    assert_eq!(hits["hits"][0]["id"], json!(999));
+
+    embed.reset_counters();
+    let quiet = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(quiet["embedded"], json!(0));
+    assert_eq!(quiet["upserted"], json!(0));
+    assert_eq!(embed.request_count(), 0);
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["sync"]["backlog"], json!(0));
+}
+
+#[test]
+fn edit_behind_scan_is_synced_next() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.set("CRM_VEC_PAGE_SIZE", "100");
+    sandbox.set("CRM_VEC_MESSAGES", "0");
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.set_clock("2026-12-04 10:00:00");
+    let mut import = odoo.begin_transaction();
+    for n in 0..150 {
+        import.create_lead(json!({"name": format!("Imported lead number {n}")}));
+    }
+    import.commit();
+    sandbox.json(&["sync-new", "--json"]);
+
+    // While the run reads its first page (leads 45 to 144), lead 50 is edited, and ten
+    // minutes later a new lead is created, which the second page reads.
+    odoo.clear_requests();
+    odoo.set_latency(Duration::from_millis(300), Duration::ZERO);
+    let report = std::thread::scope(|scope| {
+        let run = scope.spawn(|| sandbox.json(&["sync-new", "--json"]));
+        let first_page = |request: &RecordedRequest| {
+            request.model.as_deref() == Some("crm.lead") && request.body.contains("\"id asc\"")
+        };
+        while !odoo.requests().iter().any(first_page) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        odoo.update_lead(50, json!({"name": "Walrus edited behind the scan"}));
+        odoo.advance_clock(Duration::from_secs(600));
+        odoo.create_lead(json!({"name": "Created during the scan"}));
+        run.join().expect("the sync-new run")
+    });
+    odoo.set_latency(Duration::ZERO, Duration::ZERO);
+    assert_eq!(report["fetched"], json!(151));
+    let hits = hit_ids(&sandbox.json(&["search", "Walrus edited behind the scan", "--json"]));
+    assert_ne!(hits.first(), Some(&50));
+
+    let next = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(next["upserted"], json!(1));
+    let hits = hit_ids(&sandbox.json(&["search", "Walrus edited behind the scan", "--json"]));
+    assert_eq!(hits.first(), Some(&50));
 }
 
 #[test]
@@ -141,6 +266,10 @@ fn late_commit_inside_overlap_is_synced() {
     let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
 
+    // A transaction starts at 12:00:05 and commits only after a run has read a newer change.
+    odoo.set_clock("2026-12-04 12:00:05");
+    let mut late = odoo.begin_transaction();
+    late.update_lead(13, json!({"name": "Quote for 14 Tables"}));
     odoo.set_clock("2026-12-04 12:00:10");
     odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
     sandbox.json(&["sync-new", "--json"]);
@@ -149,10 +278,7 @@ fn late_commit_inside_overlap_is_synced() {
         json!("2026-12-04 12:00:10")
     );
 
-    // A transaction that started at 12:00:05 commits only now: its write_date is behind the
-    // checkpoint.
-    odoo.update_lead(13, json!({"name": "Quote for 14 Tables"}));
-    odoo.set_write_date(13, "2026-12-04 12:00:05");
+    late.commit();
     let report = sandbox.json(&["sync-new", "--json"]);
     assert_eq!(report["upserted"], json!(1));
     let hits = sandbox.json(&["search", "Quote for 14 Tables", "--json"]);
@@ -164,15 +290,17 @@ fn late_commit_outside_overlap_needs_since() {
     let odoo = OdooStandIn::start(StandInConfig::default());
     let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     sandbox.json(&["full-rebuild", "--json"]);
+    odoo.set_clock("2026-12-04 11:00:00");
+    let mut late = odoo.begin_transaction();
+    late.update_lead(13, json!({"name": "Quote for 14 Tables"}));
     odoo.set_clock("2026-12-04 12:00:10");
     odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
     sandbox.json(&["sync-new", "--json"]);
 
-    odoo.update_lead(13, json!({"name": "Quote for 14 Tables"}));
-    odoo.set_write_date(13, "2026-12-04 11:00:00");
+    late.commit();
     let missed = sandbox.json(&["sync-new", "--overlap", "60", "--json"]);
     assert_eq!(missed["upserted"], json!(0));
-    let caught = sandbox.json(&["sync-new", "--since", "2026-12-04 10:59:00", "--json"]);
+    let caught = sandbox.json(&["sync-new", "--since", "2026-12-04 11:00:00", "--json"]);
     assert_eq!(caught["upserted"], json!(1));
 }
 
@@ -189,11 +317,17 @@ fn failed_odoo_page_keeps_checkpoint() {
     }
     let before = checkpoint(&sandbox);
 
-    // Connecting and reading the tags take five calls; Odoo fails after the first two pages.
-    odoo.fail_after(7, 502);
+    // Connecting (three calls), reading the tags (two), the lead fields and the newest write
+    // take seven calls; Odoo fails after the first two pages.
+    odoo.fail_after(9, 502);
     let run = sandbox.run(&["sync-new", "--json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("could not read page"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("could not read page 3 of changed leads"),
+        "{}",
+        run.stderr
+    );
     odoo.clear_faults();
     assert_eq!(checkpoint(&sandbox), before);
     let status = sandbox.json(&["status", "--json"]);
@@ -283,7 +417,9 @@ fn unarchived_lead_comes_back() {
 fn refresh_payload_updates_silent_changes() {
     let odoo = OdooStandIn::start(StandInConfig::default());
     let embed = EmbedStandIn::start(EmbedConfig::default());
-    let sandbox = voyage_sandbox(&odoo, &embed);
+    // On the embedded index, whose payloads the test reads back.
+    let mut sandbox = Sandbox::for_odoo(&odoo);
+    sandbox.use_voyage(&embed, VOYAGE_KEY);
     sandbox.json(&["full-rebuild", "--json"]);
     embed.reset_counters();
 
@@ -291,10 +427,105 @@ fn refresh_payload_updates_silent_changes() {
     odoo.set_field_silently(14, "probability", json!(42.0));
     let plain = sandbox.json(&["sync-new", "--json"]);
     assert_eq!(plain["upserted"], json!(0));
+    assert_eq!(stored_payload(&sandbox, 14)["probability"], json!(10.0));
     let refreshed = sandbox.json(&["sync-new", "--refresh-payload", "--json"]);
     assert_eq!(refreshed["refreshed"], json!(1));
     assert_eq!(refreshed["embedded"], json!(0));
     assert_eq!(embed.request_count(), 0);
+    assert_eq!(stored_payload(&sandbox, 14)["probability"], json!(42.0));
+}
+
+#[test]
+fn sync_new_on_odoo19_uses_json2() {
+    let odoo = OdooStandIn::start(StandInConfig {
+        version: OdooVersion::V19,
+        ..StandInConfig::default()
+    });
+    let mut sandbox = Sandbox::on_backend();
+    sandbox.use_odoo(&odoo, &odoo.config().api_key);
+    sandbox.json(&["full-rebuild", "--json"]);
+
+    odoo.set_clock("2026-12-04 10:00:00");
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+    odoo.archive_lead(24);
+    odoo.delete_lead(25);
+    odoo.clear_requests();
+    let report = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(report["upserted"], json!(1));
+    assert_eq!(report["deleted"], json!(2));
+    assert_eq!(report["pruned"], json!(1));
+    assert_eq!(
+        report["checkpoint"],
+        json!({"write_date": "2026-12-04 10:00:00", "id": 24})
+    );
+    let jsonrpc_calls = odoo
+        .requests()
+        .iter()
+        .filter(|request| request.path.starts_with("/jsonrpc"))
+        .count();
+    assert_eq!(jsonrpc_calls, 0);
+
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["odoo"]["protocol"], json!("json2"));
+    assert_eq!(status["index"]["points"], json!(37));
+    assert_eq!(status["sync"]["backlog"], json!(0));
+}
+
+#[test]
+fn archived_lead_stays_under_keep() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.set("CRM_VEC_ARCHIVED", "keep");
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.archive_lead(3);
+    odoo.delete_lead(25);
+
+    let report = sandbox.json(&["sync-new", "--json"]);
+    // The archived lead keeps its point, whose payload now marks it as archived.
+    assert_eq!(report["upserted"], json!(1));
+    assert_eq!(report["skipped"], json!(0));
+    assert_eq!(report["pruned"], json!(1));
+    assert_eq!(report["deleted"], json!(1));
+    let hits = sandbox.json(&[
+        "search",
+        "Pricing for 25 desks",
+        "--include-archived",
+        "--json",
+    ]);
+    assert_eq!(hits["hits"][0]["id"], json!(3));
+    assert_eq!(hits["hits"][0]["active"], json!(false));
+    let status = sandbox.json(&["status", "--deep", "--json"]);
+    assert_eq!(status["index"]["points"], json!(43));
+    assert_eq!(status["sync"]["missing"], json!(0));
+    assert_eq!(status["sync"]["orphaned"], json!(0));
+}
+
+#[test]
+fn status_reports_embedding_mismatch() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let embed = EmbedStandIn::start(EmbedConfig::default());
+    let sandbox = voyage_sandbox(&odoo, &embed);
+    sandbox.json(&["full-rebuild", "--json"]);
+    let matching = sandbox.run(&["status", "--check"]);
+    assert_eq!(matching.code, 0, "{}", matching.stderr);
+
+    let mut wider = sandbox;
+    wider.set("VOYAGE_DIMENSION", "512");
+    let status = wider.json(&["status", "--json"]);
+    let mismatch = status["embedding"]["mismatch"].as_str().unwrap_or_default();
+    assert!(
+        mismatch.contains("(dimension 256), but the configured model is"),
+        "{mismatch}"
+    );
+    assert!(mismatch.contains("(dimension 512)"), "{mismatch}");
+    assert!(
+        mismatch.ends_with("run `crm-vec full-rebuild`"),
+        "{mismatch}"
+    );
+    assert_eq!(status["problems"], json!([mismatch]));
+    let check = wider.run(&["status", "--check"]);
+    assert_eq!(check.code, 1, "{}", check.stderr);
+    assert!(check.stderr.contains(mismatch), "{}", check.stderr);
 }
 
 #[test]
@@ -315,6 +546,90 @@ fn dry_run_writes_nothing() {
     assert_eq!(status["index"]["points"], json!(39));
     let real = sandbox.json(&["sync-new", "--json"]);
     assert_eq!(real["upserted"], json!(1));
+    assert_eq!(real.get("changes"), None);
+}
+
+#[test]
+fn dry_run_lists_changes_by_action() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+    odoo.update_lead(19, json!({"probability": 65.0}));
+    odoo.archive_lead(24);
+    odoo.delete_lead(25);
+    sandbox.json(&["delete", "14", "--json"]);
+
+    let report = sandbox.json(&["sync-new", "--dry-run", "--json"]);
+    let changes = &report["changes"];
+    assert_eq!(changes["embed"], json!([3]));
+    assert_eq!(changes["payload_update"], json!([19]));
+    assert_eq!(changes["remove"], json!([24]));
+    assert_eq!(changes["prune"], json!([25]));
+    assert_eq!(changes["repair"], json!([14]));
+    assert_eq!(changes["refresh"], json!([]));
+
+    let text = sandbox.run(&["sync-new", "--dry-run"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert_eq!(
+        text.stdout,
+        "would embed and write 1 lead: 3\n\
+         would update the payload of 1 lead: 19\n\
+         would remove 1 archived lead: 24\n\
+         would prune 1 point whose lead is gone: 25\n\
+         would repair 1 lead missing from the index: 14\n"
+    );
+
+    // The real run does what the dry run listed, with the same counts.
+    let real = sandbox.json(&["sync-new", "--json"]);
+    for key in [
+        "fetched", "upserted", "skipped", "deleted", "pruned", "repaired",
+    ] {
+        assert_eq!(real[key], report[key], "{key}");
+    }
+}
+
+#[test]
+fn dry_run_counts_each_lead_once() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+
+    // No index yet: every lead is new, and the scan, the chatter pass and the repair pass
+    // would each find it.
+    let dry = sandbox.json(&["sync-new", "--dry-run", "--json"]);
+    assert_eq!(dry["fetched"], json!(44));
+    assert_eq!(dry["upserted"], json!(39));
+    assert_eq!(dry["skipped"], json!(5));
+    assert_eq!(dry["repaired"], json!(0));
+    assert_eq!(dry["changes"]["embed"].as_array().map(Vec::len), Some(39));
+    let status = sandbox.json(&["status", "--json"]);
+    let problems = status["problems"].to_string();
+    assert!(
+        problems.contains("no index has been built yet"),
+        "{problems}"
+    );
+
+    let real = sandbox.json(&["sync-new", "--json"]);
+    for key in [
+        "fetched", "upserted", "skipped", "deleted", "pruned", "repaired",
+    ] {
+        assert_eq!(real[key], dry[key], "{key}");
+    }
+}
+
+#[test]
+fn first_run_skips_message_history() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    let report = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(report["upserted"], json!(39));
+
+    // Without a checkpoint the scan reads every lead with its messages, so the list of leads
+    // with new messages, which would span every message since 1970, is not requested.
+    let history = odoo.requests().into_iter().filter(|request| {
+        request.model.as_deref() == Some("mail.message") && request.body.contains("create_date")
+    });
+    assert_eq!(history.count(), 0);
 }
 
 #[test]
@@ -399,12 +714,29 @@ fn status_check_exit_codes() {
     assert_eq!(fresh_enough.code, 0, "{}", fresh_enough.stderr);
     let lagging = sandbox.run(&["status", "--check"]);
     assert_eq!(lagging.code, 1, "{}", lagging.stderr);
-    assert!(lagging.stderr.contains("sync-new"), "{}", lagging.stderr);
+    assert!(
+        lagging
+            .stderr
+            .contains("more than the 1800 s allowed; run `crm-vec sync-new`"),
+        "{}",
+        lagging.stderr
+    );
 
     sandbox.json(&["sync-new", "--json"]);
     sandbox.json(&["delete", "14", "--json"]);
     let drifted = sandbox.run(&["status", "--check", "--deep"]);
     assert_eq!(drifted.code, 1, "{}", drifted.stderr);
+}
+
+#[test]
+fn status_table_has_no_empty_header() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    let run = sandbox.run(&["status"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let first = run.stdout.lines().next().unwrap_or_default();
+    assert!(first.starts_with("| Odoo URL "), "{}", run.stdout);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use crate::odoo::OdooClient;
 use crate::secret::redact_url;
 use crate::sync::incremental::{drift, expected_ids};
 use crate::sync::state::Checkpoint;
-use crate::sync::{check_layout, parse_odoo_datetime};
+use crate::sync::{check_layout, format_unix, parse_odoo_datetime};
 
 pub async fn run(ctx: &Invocation, args: StatusArgs) -> Result<ExitCode> {
     let store = ctx.open_store()?;
@@ -79,7 +79,8 @@ pub async fn report_with<S: IndexStore>(
     if let Some(age) = sync["backlog_age_s"].as_u64() {
         if age > max_lag_s {
             problems.push(format!(
-                "the oldest unsynced change is {age} s old, more than the {max_lag_s} s allowed;                  run `crm-vec sync-new`"
+                "the oldest unsynced change is {age} s old, more than the {max_lag_s} s \
+                 allowed; run `crm-vec sync-new`"
             ));
         }
     }
@@ -102,20 +103,26 @@ pub async fn report_with<S: IndexStore>(
     }))
 }
 
-/// Counts the leads written after the checkpoint and the age of the oldest of them.
+/// Counts the leads written after the checkpoint's second and the age of the oldest of them.
+///
+/// Odoo compares `write_date` at microsecond precision while the checkpoint is truncated to the
+/// second, so the domain starts at the next whole second. Leads written later in the
+/// checkpoint's own second are left out; the next `sync-new` reads that second again anyway.
 async fn backlog(
     client: &OdooClient,
     checkpoint: Option<&Checkpoint>,
     sync: &mut Value,
 ) -> Result<()> {
     let domain = match checkpoint {
-        Some(checkpoint) => json!([
-            "|",
-            ["write_date", ">", checkpoint.write_date],
-            "&",
-            ["write_date", "=", checkpoint.write_date],
-            ["id", ">", checkpoint.id]
-        ]),
+        Some(checkpoint) => {
+            let Some(seconds) = parse_odoo_datetime(&checkpoint.write_date) else {
+                anyhow::bail!(
+                    "the stored checkpoint {:?} is not a valid time; run `crm-vec full-rebuild`",
+                    checkpoint.write_date
+                );
+            };
+            json!([["write_date", ">=", format_unix(seconds + 1, ' ', "")]])
+        }
         None => json!([]),
     };
     let count = client.search_count("crm.lead", domain.clone()).await?;
@@ -265,7 +272,7 @@ fn print_table(ctx: &Invocation, report: &Value) -> Result<()> {
         Value::String(text) => text.clone(),
         other => other.to_string(),
     };
-    let mut table = ctx.output.table(&["", ""]);
+    let mut table = ctx.output.table(&[]);
     let odoo = &report["odoo"];
     let index = &report["index"];
     let sync = &report["sync"];

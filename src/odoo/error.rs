@@ -163,8 +163,15 @@ impl OdooError {
     }
 }
 
+/// Returns whether a request that got `status` may succeed when sent again. 501 Not
+/// Implemented and 505 HTTP Version Not Supported state what the server cannot do, so they are
+/// not transient although they are 5xx (a static file server returns 501 for a POST).
 pub(crate) fn is_transient_status(status: u16) -> bool {
-    status >= 500 || status == 429 || status == 408
+    match status {
+        408 | 429 => true,
+        501 | 505 => false,
+        _ => status >= 500,
+    }
 }
 
 fn server_hint(name: &str, message: &str) -> Option<String> {
@@ -251,7 +258,9 @@ impl ErrorContext {
                 ),
             };
         }
-        if (status == 400 || status == 415) && raw.body.contains("Request inferred type") {
+        // Odoo 16–18 reject a wrong Content-Type with a 400 page that explains it, Odoo 19
+        // with a 415 page that does not always.
+        if status == 415 || (status == 400 && raw.body.contains("Request inferred type")) {
             return OdooError::Http {
                 status,
                 detail: format!(
@@ -291,10 +300,12 @@ pub(crate) fn page_summary(body: &str) -> String {
 }
 
 /// Returns the text from the first `<p>` on, which skips the title and heading of werkzeug's
-/// error pages.
+/// error pages, or the page's summary when it has no paragraph.
 fn page_explanation(html: &str) -> String {
-    let start = html.find("<p>").unwrap_or(0);
-    page_text(&html[start..])
+    match html.find("<p>") {
+        Some(start) => page_text(&html[start..]),
+        None => page_summary(html),
+    }
 }
 
 /// Removes tags, comments and the common entities from an HTML page and joins its words.
@@ -389,7 +400,7 @@ mod tests {
             };
             assert!(error.is_transient(), "HTTP {status} should be transient");
         }
-        for status in [301, 400, 404, 415] {
+        for status in [301, 400, 404, 405, 415, 501, 505] {
             let error = OdooError::Http {
                 status,
                 detail: String::new(),
@@ -451,6 +462,28 @@ mod tests {
             error.hint().unwrap(),
             "check ODOO_URL (the address you open Odoo at in a browser, without /web or /odoo)"
         );
+    }
+
+    #[test]
+    fn static_file_server_is_not_odoo() {
+        // The 501 page `python3 -m http.server` returns for a POST, and a static nginx site's 405.
+        let python = "<!DOCTYPE HTML>\n<html lang=\"en\"><head><title>Error response</title>\
+                      </head><body><h1>Error response</h1><p>Error code: 501</p>\
+                      <p>Message: Unsupported method ('POST').</p></body></html>";
+        let nginx = "<html><head><title>405 Not Allowed</title></head></html>";
+        for (status, page) in [(501, python), (405, nginx)] {
+            let error =
+                context().foreign_response("POST /jsonrpc", &raw(status, "text/html", page));
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "http://127.0.0.1:8069 does not look like an Odoo server: POST /jsonrpc \
+                     answered HTTP {status} (text/html)"
+                )
+            );
+            assert!(!error.is_transient(), "HTTP {status}");
+            assert!(error.hint().unwrap().contains("ODOO_URL"), "HTTP {status}");
+        }
     }
 
     #[test]

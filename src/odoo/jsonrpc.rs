@@ -265,16 +265,15 @@ mod tests {
             "../../tests/data/recorded/odoo19/jsonrpc_wrong_content_type.http"
         ));
         let error = decode(&raw, &context("crm")).unwrap_err();
-        assert!(matches!(
-            error,
-            OdooError::NotOdoo { .. } | OdooError::Http { .. }
-        ));
-        // The recording cut the page before its explanation, so only the status is left.
+        assert!(matches!(error, OdooError::Http { status: 415, .. }));
+        // The recording cut the page before its explanation, so only its title is left.
         assert_eq!(
             error.to_string(),
-            "http://127.0.0.1:8069 does not look like an Odoo server: POST /jsonrpc answered \
-             HTTP 415 (text/html)"
+            "Odoo rejected the Content-Type of POST /jsonrpc with HTTP 415: 415 Unsupported \
+             Media Type"
         );
+        assert!(error.hint().unwrap().contains("Content-Type"));
+        assert!(!error.is_transient());
     }
 
     #[test]

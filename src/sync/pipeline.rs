@@ -334,8 +334,9 @@ fn spawn_page_reader(
     (receiver, handle)
 }
 
-/// Finds the newest `(write_date, id)` in Odoo, the checkpoint a rebuild starts from.
-async fn newest_write(odoo: &OdooClient) -> Result<Option<Checkpoint>> {
+/// Finds the newest `(write_date, id)` in Odoo: the checkpoint a rebuild starts from, and the
+/// latest checkpoint an incremental run may reach.
+pub(super) async fn newest_write(odoo: &OdooClient) -> Result<Option<Checkpoint>> {
     let fields = vec!["id".to_string(), "write_date".to_string()];
     let newest = odoo
         .search_read(
@@ -359,13 +360,53 @@ async fn newest_write(odoo: &OdooClient) -> Result<Option<Checkpoint>> {
 /// Builds a new collection from every lead and makes it live atomically.
 ///
 /// The live collection keeps serving until the new one is complete. Vectors of leads whose
-/// text hash is unchanged are copied from it instead of embedded again.
+/// text hash is unchanged are copied from it instead of embedded again. A failed rebuild is
+/// recorded in the live collection's sync state, when there is one.
 pub async fn full_rebuild<S: IndexStore>(
     ctx: &SyncContext<S>,
     keep_previous: bool,
 ) -> Result<Summary> {
     let started = Instant::now();
     let mut summary = Summary::default();
+    let result = rebuild(ctx, keep_previous, started, &mut summary).await;
+    if let Err(err) = &result {
+        summary.duration_ms = started.elapsed().as_millis() as u64;
+        record_failed_rebuild(&ctx.store, &summary, err).await;
+    }
+    result.map(|()| summary)
+}
+
+/// Stores `last_full_rebuild = {at, ok: false, summary}` with the error in the summary, so that
+/// `status` does not keep showing the previous rebuild's success.
+async fn record_failed_rebuild<S: IndexStore>(store: &S, summary: &Summary, err: &anyhow::Error) {
+    let mut record = summary.to_json();
+    if let Some(object) = record.as_object_mut() {
+        object.insert("error".into(), json!(format!("{err:#}")));
+    }
+    let saved = async {
+        // Without a live collection there is no sync state to record the run in.
+        if store.open_live().await?.is_none() {
+            return Ok(());
+        }
+        let mut state = store.load_state().await?;
+        state.last_full_rebuild = Some(super::state::RunRecord {
+            at: now_rfc3339(),
+            ok: false,
+            summary: record,
+        });
+        store.save_state(&state).await
+    };
+    if let Err(save_err) = saved.await {
+        tracing::warn!(error = %save_err, "could not record the failed rebuild in the sync state");
+    }
+}
+
+async fn rebuild<S: IndexStore>(
+    ctx: &SyncContext<S>,
+    keep_previous: bool,
+    started: Instant,
+    summary: &mut Summary,
+) -> Result<()> {
     let model = ctx.model_name();
 
     let previous_state = ctx.store.load_state().await.unwrap_or_default();
@@ -399,7 +440,7 @@ pub async fn full_rebuild<S: IndexStore>(
         live: live.as_ref(),
         abandoned: abandoned.as_ref(),
     };
-    let result = fill_collection(ctx, collections, &lookups, fields, &model, &mut summary).await;
+    let result = fill_collection(ctx, collections, &lookups, fields, &model, summary).await;
     ctx.reporter.finish();
     // Closed before the commit, which removes old generations only once they are closed.
     drop(abandoned);
@@ -425,7 +466,7 @@ pub async fn full_rebuild<S: IndexStore>(
         last_sync_new: previous_state.last_sync_new,
     };
     ctx.store.commit(staging, state, keep_previous).await?;
-    Ok(summary)
+    Ok(())
 }
 
 /// Learns the dense dimension: configured, from the live index built with the same model, or
@@ -612,10 +653,17 @@ pub async fn sync_records<S: IndexStore>(
         .context("could not read the leads from Odoo")?;
     summary.fetched = records.len() as u64;
     let lookups = ctx.lookups().await?;
-    let (mut outcomes, applied) =
-        apply_in_place(ctx, &index, &records, &lookups, &mut summary, false).await?;
+    let applied = apply_in_place(
+        ctx,
+        Destination::Write(&index),
+        &records,
+        &lookups,
+        &mut summary,
+    )
+    .await?;
+    let mut outcomes = applied.outcomes;
 
-    let found: HashSet<u64> = applied.into_iter().collect();
+    let found: HashSet<u64> = applied.ids.into_iter().collect();
     let missing: Vec<u64> = ids
         .iter()
         .copied()
@@ -633,26 +681,69 @@ pub async fn sync_records<S: IndexStore>(
     Ok((summary, outcomes))
 }
 
-/// Applies lead records to the live collection in place. Returns the outcomes and the ids of
-/// the records that had a valid id. With `dry_run`, the summary counts what would be written
-/// and nothing is embedded or written.
+/// The collection `apply_in_place` compares records with, and whether it writes to it.
+pub(crate) enum Destination<'a, I> {
+    /// Compare with the live collection and write to it.
+    Write(&'a I),
+    /// Compare with the live collection, or with an empty one when there is none yet, and
+    /// write nothing.
+    DryRun(Option<&'a I>),
+}
+
+impl<'a, I> Destination<'a, I> {
+    /// Returns the collection whose points are compared, if there is one.
+    pub(crate) fn index(self) -> Option<&'a I> {
+        match self {
+            Destination::Write(index) | Destination::DryRun(Some(index)) => Some(index),
+            Destination::DryRun(None) => None,
+        }
+    }
+}
+
+impl<I> Clone for Destination<'_, I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I> Copy for Destination<'_, I> {}
+
+/// The changes `apply_in_place` made, or would make in a dry run, by lead.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    pub outcomes: Vec<RecordOutcome>,
+    /// Ids of the records that had a valid id.
+    pub ids: Vec<u64>,
+    /// Leads whose text is new or changed, so their point is written anew (and embedded when
+    /// a provider is configured).
+    pub written: Vec<u64>,
+    /// Leads whose payload changed but whose text did not.
+    pub payload_updated: Vec<u64>,
+    /// Archived leads removed under `CRM_VEC_ARCHIVED=remove`.
+    pub removed: Vec<u64>,
+}
+
+/// Applies lead records to the live collection in place. With [`Destination::DryRun`], the
+/// summary counts what would be written, and nothing is embedded or written.
 pub(crate) async fn apply_in_place<S: IndexStore>(
     ctx: &SyncContext<S>,
-    index: &S::Index,
+    destination: Destination<'_, S::Index>,
     records: &[Map<String, Value>],
     lookups: &Lookups,
     summary: &mut Summary,
-    dry_run: bool,
-) -> Result<(Vec<RecordOutcome>, Vec<u64>)> {
+) -> Result<Applied> {
     let model = ctx.model_name();
     let ids: Vec<u64> = records
         .iter()
         .filter_map(|r| r.get("id").and_then(Value::as_u64))
         .collect();
-    let previous = by_id(
-        index.retrieve(ids.clone(), ctx.provider.is_some()).await?,
-        |p| p.id,
-    );
+    let previous = match destination.index() {
+        Some(index) => by_id(
+            index.retrieve(ids.clone(), ctx.provider.is_some()).await?,
+            |p| p.id,
+        ),
+        None => HashMap::new(),
+    };
     let messages = fetch_messages(&ctx.odoo, &ids, ctx.messages_per_lead).await?;
     let planner = Planner {
         lookups,
@@ -668,11 +759,23 @@ pub(crate) async fn apply_in_place<S: IndexStore>(
     summary.failed += plan.failed;
     summary.upserted +=
         (plan.ready.len() + plan.payload_updates.len() + plan.to_embed.len()) as u64;
-    if dry_run {
+    let applied = Applied {
+        written: plan
+            .ready
+            .iter()
+            .map(|point| point.id)
+            .chain(plan.to_embed.iter().map(|doc| doc.id))
+            .collect(),
+        payload_updated: plan.payload_updates.iter().map(|(id, _)| *id).collect(),
+        removed: plan.to_remove.clone(),
+        outcomes: plan.outcomes,
+        ids,
+    };
+    let Destination::Write(index) = destination else {
         summary.embedded += plan.to_embed.len() as u64;
         summary.deleted += plan.to_remove.len() as u64;
-        return Ok((plan.outcomes, ids));
-    }
+        return Ok(applied);
+    };
 
     if !plan.ready.is_empty() {
         index.upsert(plan.ready).await?;
@@ -687,7 +790,7 @@ pub(crate) async fn apply_in_place<S: IndexStore>(
         summary.embedded +=
             embed_and_write(provider, ctx.bm25.clone(), index.clone(), plan.to_embed).await?;
     }
-    Ok((plan.outcomes, ids))
+    Ok(applied)
 }
 
 /// Removes points from the live collection.

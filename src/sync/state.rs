@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Position of the incremental scan: the last lead read, ordered by `(write_date, id)`.
+/// Position of the incremental scan: the newest `write_date` read and the greatest lead id
+/// read in that second. The next scan starts `overlap` before that second.
 ///
-/// `write_date` is Odoo's `YYYY-MM-DD HH:MM:SS` in UTC, second-precise as RPC returns it.
+/// `write_date` is Odoo's `YYYY-MM-DD HH:MM:SS` in UTC, truncated to the second as RPC returns
+/// it, while Odoo stores microseconds.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Checkpoint {
     pub write_date: String,

@@ -6,6 +6,12 @@
 //! the 17.0 ones (see `fields_get_v16`). Only files inside this crate are read, via
 //! `CARGO_MANIFEST_DIR`.
 //!
+//! Datetimes behave as in Odoo's PostgreSQL database: each transaction gets one `write_date`, the
+//! time it started, with microseconds (`cr.now()`). Records store it at full precision, and the
+//! `lead` accessor returns it in the `str(datetime)` form a webhook payload carries. Domains and
+//! `order` compare and sort the full value, while `read` and `search_read` send it truncated to
+//! `YYYY-MM-DD HH:MM:SS`, as Odoo's RPC does. Demo data keeps its whole-second values.
+//!
 //! The module is self-contained so that it compiles both as `tests/support/odoo.rs` inside
 //! `mod support;` and when an example includes it with `#[path = ...]`.
 
@@ -29,6 +35,12 @@ const ADMIN_PARTNER: (u64, &str) = (3, "Mitchell Admin");
 /// Write date of the demo data's won and lost leads, and the reference time the demo data's
 /// dates are resolved against (see tests/data/odoo-demo/README.md).
 const DEMO_REFERENCE_TIME: &str = "2026-11-02 09:00:00";
+
+/// PostgreSQL keeps timestamps to the microsecond.
+const MICROS_PER_SECOND: i64 = 1_000_000;
+
+/// Seed of the microseconds given to transaction starts.
+const RANDOM_SEED: u64 = 0x0dd0_2026;
 
 /// Odoo major version whose wire behaviour the stand-in reproduces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -252,13 +264,25 @@ impl OdooStandIn {
             .count()
     }
 
-    /// Writes `fields` (a JSON object) into lead `id` and sets its `write_date` to the clock's now.
-    /// Panics if the lead does not exist.
+    /// Starts a transaction: every lead it writes or creates gets the same `write_date`, the
+    /// clock's now with microseconds, and other clients see its changes only after `commit`.
+    pub fn begin_transaction(&self) -> Transaction<'_> {
+        let write_date = self.lock().transaction_stamp();
+        Transaction {
+            odoo: self,
+            write_date,
+            writes: Vec::new(),
+            created: Vec::new(),
+            committed: false,
+        }
+    }
+
+    /// Writes `fields` (a JSON object) into lead `id` in a transaction of its own, which sets
+    /// its `write_date` to the clock's now with microseconds. Panics if the lead does not exist.
     pub fn update_lead(&self, id: u64, fields: Value) {
-        let mut state = self.lock();
-        let now = state.now();
-        let fields = expect_object(fields, "update_lead");
-        state.write_lead(id, fields, Some(now));
+        let mut transaction = self.begin_transaction();
+        transaction.update_lead(id, fields);
+        transaction.commit();
     }
 
     /// Archives lead `id` (`active: false`) and bumps its `write_date`.
@@ -287,31 +311,24 @@ impl OdooStandIn {
         });
     }
 
-    /// Creates a lead from `fields` and returns its id. `create_date` and `write_date` are the
-    /// clock's now, `active` defaults to true.
+    /// Creates a lead from `fields` in a transaction of its own and returns its id.
+    /// `create_date` and `write_date` are the clock's now with microseconds, `active` defaults
+    /// to true.
     pub fn create_lead(&self, fields: Value) -> u64 {
-        let mut state = self.lock();
-        let now = state.now();
-        let id = state.next_lead_id;
-        state.next_lead_id += 1;
-        let mut record = Map::new();
-        record.insert("id".into(), json!(id));
-        record.insert("active".into(), json!(true));
-        record.insert("type".into(), json!("lead"));
-        for (key, value) in expect_object(fields, "create_lead") {
-            record.insert(key, value);
-        }
-        record.insert("id".into(), json!(id));
-        record.insert("create_date".into(), json!(now.clone()));
-        record.insert("write_date".into(), json!(now));
-        let record = state.normalize_lead(record);
-        state.model_mut("crm.lead").records.insert(id, record);
+        let mut transaction = self.begin_transaction();
+        let id = transaction.create_lead(fields);
+        transaction.commit();
         id
     }
 
-    /// Sets the raw `write_date` of lead `id`, without any other change (for leads that share one
-    /// transaction's write_date, or commit after newer rows).
+    /// Sets the stored `write_date` of lead `id`, without any other change, for a row whose
+    /// transaction started at another time. `write_date` is "YYYY-MM-DD HH:MM:SS" with an
+    /// optional fraction of up to six digits.
     pub fn set_write_date(&self, id: u64, write_date: &str) {
+        assert!(
+            parse_datetime_micros(write_date).is_some(),
+            "set_write_date: expected \"YYYY-MM-DD HH:MM:SS[.ffffff]\", got {write_date:?}"
+        );
         let mut state = self.lock();
         state.write_lead(
             id,
@@ -327,7 +344,8 @@ impl OdooStandIn {
         state.write_lead(id, Map::from_iter([(field.to_string(), value)]), None);
     }
 
-    /// Returns the stored lead `id` in this version's shape (many2one as `[id, name]`).
+    /// Returns the stored lead `id` in this version's shape (many2one as `[id, name]`), with
+    /// datetimes at full precision as a webhook payload carries them.
     pub fn lead(&self, id: u64) -> Option<Map<String, Value>> {
         self.lock().model("crm.lead").records.get(&id).cloned()
     }
@@ -397,10 +415,12 @@ impl OdooStandIn {
     }
 
     /// Posts a chatter comment on lead `lead_id` and returns the new mail.message id. The message
-    /// `date` is the clock's now. The lead's write_date does not change.
+    /// `date` is the clock's now in whole seconds (`fields.Datetime.now()`), its `create_date`
+    /// the transaction's start with microseconds. The lead's write_date does not change.
     pub fn post_message(&self, lead_id: u64, body_html: &str, author: &str) -> u64 {
         let mut state = self.lock();
         let now = state.now();
+        let stamp = state.transaction_stamp();
         let (partner_id, email) = state.partner_for_author(author);
         let id = state
             .model("mail.message")
@@ -421,8 +441,8 @@ impl OdooStandIn {
             "date": now,
             "author_id": [partner_id, author],
             "subtype_id": [1, "Discussions"],
-            "create_date": now,
-            "write_date": now,
+            "create_date": stamp,
+            "write_date": stamp,
         });
         let message = expect_object(message, "post_message");
         state.model_mut("mail.message").records.insert(id, message);
@@ -463,6 +483,73 @@ impl OdooStandIn {
 impl Drop for OdooStandIn {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// An open transaction of the stand-in, from `OdooStandIn::begin_transaction`. Its leads share
+/// one `write_date`, the time it began. Until `commit`, `read` and `search` return the previous
+/// version of the leads it updates and nothing of the leads it creates. Dropping it without
+/// `commit` rolls it back.
+pub struct Transaction<'a> {
+    odoo: &'a OdooStandIn,
+    write_date: String,
+    writes: Vec<(u64, Map<String, Value>)>,
+    created: Vec<u64>,
+    committed: bool,
+}
+
+impl Transaction<'_> {
+    /// Returns the `write_date` of the transaction's leads at full precision
+    /// ("YYYY-MM-DD HH:MM:SS.ffffff").
+    pub fn write_date(&self) -> &str {
+        &self.write_date
+    }
+
+    /// Writes `fields` (a JSON object) into lead `id` at commit. Panics if the lead does not
+    /// exist.
+    pub fn update_lead(&mut self, id: u64, fields: Value) {
+        let exists = self.odoo.lock().model("crm.lead").records.contains_key(&id);
+        assert!(
+            exists,
+            "update_lead: lead {id} not found in the Odoo stand-in"
+        );
+        self.writes.push((id, expect_object(fields, "update_lead")));
+    }
+
+    /// Creates a lead from `fields` and returns its id, which the sequence hands out at once.
+    /// The lead stays invisible until commit.
+    pub fn create_lead(&mut self, fields: Value) -> u64 {
+        let mut state = self.odoo.lock();
+        let id = state.insert_lead(expect_object(fields, "create_lead"), &self.write_date);
+        state.hidden.insert(id);
+        self.created.push(id);
+        id
+    }
+
+    /// Commits: the leads written and created become visible with the transaction's
+    /// `write_date`.
+    pub fn commit(mut self) {
+        let mut state = self.odoo.lock();
+        for id in self.created.drain(..) {
+            state.hidden.remove(&id);
+        }
+        for (id, fields) in self.writes.drain(..) {
+            state.write_lead(id, fields, Some(self.write_date.clone()));
+        }
+        self.committed = true;
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        let mut state = self.odoo.lock();
+        for id in &self.created {
+            state.hidden.remove(id);
+            state.model_mut("crm.lead").records.remove(id);
+        }
     }
 }
 
@@ -507,6 +594,10 @@ struct State {
     pages: RecordedPages,
     hidden: BTreeSet<u64>,
     clock: Option<String>,
+    /// The last transaction start handed out, in microseconds since 1970.
+    last_stamp: i64,
+    /// State of the generator that picks the microseconds of transaction starts.
+    random: u64,
     requests: Vec<RecordedRequest>,
     down: bool,
     failure: Option<Failure>,
@@ -534,6 +625,8 @@ impl State {
             pages: load_pages(version),
             hidden: BTreeSet::new(),
             clock: None,
+            last_stamp: 0,
+            random: RANDOM_SEED,
             requests: Vec::new(),
             down: false,
             failure: None,
@@ -692,6 +785,51 @@ impl State {
                 .as_secs();
             format_datetime(seconds as i64)
         })
+    }
+
+    /// Returns the start of a new transaction as PostgreSQL stores it: the clock's second with a
+    /// nonzero microsecond part, later than the previous transaction's start in that second.
+    // NOTE: a thousand or so transactions in one fixed second exhaust its microseconds; the
+    // ones after that share the second's last microsecond.
+    fn transaction_stamp(&mut self) -> String {
+        let second = parse_datetime(&self.now()).expect("the clock holds a valid datetime");
+        let second_start = second * MICROS_PER_SECOND;
+        let stamp = if self.last_stamp.div_euclid(MICROS_PER_SECOND) == second {
+            self.last_stamp + 1 + self.next_random() % 1_000
+        } else {
+            second_start + 1 + self.next_random() % 500_000
+        };
+        self.last_stamp = stamp.min(second_start + MICROS_PER_SECOND - 1);
+        format_datetime_micros(self.last_stamp)
+    }
+
+    /// Returns the next number of a splitmix64 sequence, so that runs are reproducible.
+    fn next_random(&mut self) -> i64 {
+        self.random = self.random.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.random;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) >> 1) as i64
+    }
+
+    /// Creates a lead from `fields` with `create_date` and `write_date` set to `stamp`, and
+    /// returns its id.
+    fn insert_lead(&mut self, fields: Map<String, Value>, stamp: &str) -> u64 {
+        let id = self.next_lead_id;
+        self.next_lead_id += 1;
+        let mut record = Map::new();
+        record.insert("id".into(), json!(id));
+        record.insert("active".into(), json!(true));
+        record.insert("type".into(), json!("lead"));
+        for (key, value) in fields {
+            record.insert(key, value);
+        }
+        record.insert("id".into(), json!(id));
+        record.insert("create_date".into(), json!(stamp));
+        record.insert("write_date".into(), json!(stamp));
+        let record = self.normalize_lead(record);
+        self.model_mut("crm.lead").records.insert(id, record);
+        id
     }
 
     /// Brings a lead into this version's shape: `won_status` only in 19.0, `mobile` and `title`
@@ -2239,8 +2377,12 @@ impl<'a> Query<'a> {
                     continue;
                 }
                 let mut value = self.value(record, &name);
-                if !classic && self.field_type(&name) == "many2one" {
-                    value = many2one_id(&value).map_or(json!(false), |id| json!(id));
+                match self.field_type(&name) {
+                    "many2one" if !classic => {
+                        value = many2one_id(&value).map_or(json!(false), |id| json!(id));
+                    }
+                    "datetime" => value = truncated_to_second(value),
+                    _ => {}
                 }
                 row.insert(name, value);
             }
@@ -2473,7 +2615,17 @@ impl<'a> Query<'a> {
         value: &Value,
     ) -> bool {
         let field_type = self.field_type(field);
-        let stored = self.value(record, field);
+        let mut stored = self.value(record, field);
+        // PostgreSQL compares a timestamp with a string by casting the string, so a stored
+        // 10:00:00.5 is after '10:00:00' and never equal to it.
+        let datetime_value;
+        let value = if field_type == "datetime" {
+            stored = datetime_as_micros(&stored);
+            datetime_value = datetime_as_micros(value);
+            &datetime_value
+        } else {
+            value
+        };
         // The values a condition compares against: a many2one compares its id with numbers and its
         // display name with strings, an x2many matches when any of its ids (or names) matches.
         let relation = self
@@ -2595,8 +2747,12 @@ impl<'a> Query<'a> {
         order
             .iter()
             .map(|term| {
-                let is_boolean = self.field_type(&term.field) == "boolean";
-                sort_key(&self.value(record, &term.field), is_boolean)
+                let value = self.value(record, &term.field);
+                match self.field_type(&term.field) {
+                    "datetime" => sort_key(&datetime_as_micros(&value), false),
+                    "boolean" => sort_key(&value, true),
+                    _ => sort_key(&value, false),
+                }
             })
             .collect()
     }
@@ -2837,7 +2993,47 @@ fn expect_object(value: Value, caller: &str) -> Map<String, Value> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// UTC datetimes as Odoo sends them over RPC
+// UTC datetimes as Odoo stores them and sends them over RPC
+
+/// Turns a datetime string, or each one in a list, into microseconds since 1970 (exact as a
+/// JSON number). Other values are returned unchanged.
+fn datetime_as_micros(value: &Value) -> Value {
+    match value {
+        Value::String(text) => parse_datetime_micros(text).map_or(value.clone(), |us| json!(us)),
+        Value::Array(items) => Value::Array(items.iter().map(datetime_as_micros).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Cuts a stored datetime to "YYYY-MM-DD HH:MM:SS", the form Odoo's RPC sends.
+fn truncated_to_second(value: Value) -> Value {
+    match value {
+        Value::String(text) if text.len() > 19 => json!(text[..19]),
+        other => other,
+    }
+}
+
+/// Formats microseconds since 1970-01-01 UTC as Python's `str(datetime)` does:
+/// "YYYY-MM-DD HH:MM:SS.ffffff", without the fraction when it is zero.
+fn format_datetime_micros(micros: i64) -> String {
+    let seconds = format_datetime(micros.div_euclid(MICROS_PER_SECOND));
+    match micros.rem_euclid(MICROS_PER_SECOND) {
+        0 => seconds,
+        fraction => format!("{seconds}.{fraction:06}"),
+    }
+}
+
+/// Parses "YYYY-MM-DD HH:MM:SS" with an optional fraction of up to six digits into
+/// microseconds since 1970-01-01 UTC.
+fn parse_datetime_micros(text: &str) -> Option<i64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let seconds = parse_datetime(whole)?;
+    if fraction.len() > 6 || !fraction.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let digits = format!("{fraction:0<6}");
+    Some(seconds * MICROS_PER_SECOND + digits.parse::<i64>().ok()?)
+}
 
 /// Formats seconds since 1970-01-01 UTC as "YYYY-MM-DD HH:MM:SS".
 fn format_datetime(seconds: i64) -> String {
