@@ -60,11 +60,22 @@ pub enum SettingsError {
 impl SettingsError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            SettingsError::Missing { .. } => Some(
-                "set them in the environment or in a .env file in this directory \
-                 (see .env.example)"
-                    .to_string(),
-            ),
+            SettingsError::Missing { names } => {
+                let them = if names.len() == 1 { "it" } else { "them" };
+                let mut hint = format!(
+                    "set {them} in the environment or in a .env file in this directory \
+                     (see .env.example)"
+                );
+                let embedding = names
+                    .iter()
+                    .any(|name| name.starts_with("VOYAGE_") || name.starts_with("EMBEDDINGS_"));
+                if embedding {
+                    hint.push_str(
+                        ", or choose another EMBEDDINGS_PROVIDER (none searches by keywords only)",
+                    );
+                }
+                Some(hint)
+            }
             _ => None,
         }
     }
