@@ -1,6 +1,7 @@
 //! The `crm-vec` binary: parse the command line, set up logging, run the command, render
 //! errors and map them to exit codes.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -12,7 +13,9 @@ use crm_vec::output::Output;
 use crm_vec::settings::{Layers, Settings, SettingsError};
 
 fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let color = color_choice(&args);
+    let matches = Cli::command().color(color).get_matches_from(&args);
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
@@ -79,6 +82,27 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Finds the `--color` choice before clap parses the command line, so that clap's own help and
+/// errors follow it too. clap's automatic choice already honours `NO_COLOR`.
+fn color_choice(args: &[OsString]) -> clap::ColorChoice {
+    let mut choice = clap::ColorChoice::Auto;
+    let mut words = args.iter().skip(1).filter_map(|arg| arg.to_str());
+    while let Some(word) = words.next() {
+        let value = match word {
+            "--" => break,
+            "--color" => words.next(),
+            _ => word.strip_prefix("--color="),
+        };
+        choice = match value {
+            Some("always") => clap::ColorChoice::Always,
+            Some("never") => clap::ColorChoice::Never,
+            Some("auto") => clap::ColorChoice::Auto,
+            _ => choice,
+        };
+    }
+    choice
 }
 
 /// Logs go to stderr: warnings by default (crm-vec's info too when `runs_listener`), `-v`
