@@ -20,6 +20,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };
+    if cli.global.json && !cli.command.takes_json() {
+        reject_json(&matches, color);
+    }
     let output = Output::new(&cli.global);
     // A listener's log is its record of events, so it shows one line per event by default.
     let runs_listener = match &cli.command {
@@ -48,8 +51,12 @@ fn main() -> ExitCode {
     }
 
     let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let settings = Layers::from_process(&cli.global, &matches, &dir)
-        .and_then(|layers| Settings::resolve(&layers));
+    let settings = Layers::from_process(&cli.global, &matches, &dir).and_then(|layers| {
+        for warning in layers.dotenv_warnings() {
+            output.warning(&warning);
+        }
+        Settings::resolve(&layers)
+    });
     let settings = match settings {
         Ok(settings) => settings,
         Err(err) => {
@@ -103,6 +110,19 @@ fn color_choice(args: &[OsString]) -> clap::ColorChoice {
         };
     }
     choice
+}
+
+/// Exits with a usage error: `--json` was given to a command that prints no report.
+fn reject_json(matches: &clap::ArgMatches, color: clap::ColorChoice) -> ! {
+    let name = matches.subcommand_name().unwrap_or_default();
+    let message = format!(
+        "--json does not apply to `crm-vec {name}`, which prints no report; only the commands \
+         that report on the index take it"
+    );
+    Cli::command()
+        .color(color)
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
 }
 
 /// Logs go to stderr: warnings by default (crm-vec's info too when `runs_listener`), `-v`

@@ -85,6 +85,13 @@ impl Output {
         }
     }
 
+    /// Prints a warning on stderr, unless `--quiet`.
+    pub fn warning(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("warning: {text}");
+        }
+    }
+
     /// A progress reporter: a bar on a terminal, nothing otherwise.
     pub fn reporter(&self, verb: &str) -> std::sync::Arc<dyn Reporter> {
         if self.progress {

@@ -440,6 +440,79 @@ fn config_show_attributes_default() {
     let database = setting(&report, "ODOO_DB");
     assert_eq!(database["value"], Value::Null);
     assert_eq!(database["source"], json!("not set"));
+    let host = setting(&report, "HOST");
+    assert_eq!(host["value"], json!("127.0.0.1"));
+    assert_eq!(host["source"], json!("default"));
+    let port = setting(&report, "PORT");
+    assert_eq!(port["value"], json!("3000"));
+    assert_eq!(port["source"], json!("default"));
+}
+
+#[test]
+fn config_show_names_derived_provider() {
+    let mut sandbox = Sandbox::new();
+    sandbox.set("VOYAGE_API_KEY", "pa-voyage-key-8c1d");
+    let report = sandbox.json(&["config", "show", "--json"]);
+    let provider = setting(&report, "EMBEDDINGS_PROVIDER");
+    assert_eq!(provider["value"], json!("voyage"));
+    assert_eq!(provider["source"], json!("default (VOYAGE_API_KEY is set)"));
+}
+
+#[test]
+fn dotenv_typo_warns_once() {
+    let sandbox = Sandbox::new();
+    sandbox.write_dotenv("ODOO_PASWORD=hunter2-typo\n");
+    let run = sandbox.run(&["config", "show"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "warning: ODOO_PASWORD in .env is not a crm-vec setting; did you mean ODOO_PASSWORD?\n"
+    );
+}
+
+#[test]
+fn dotenv_typo_warning_quiet() {
+    let sandbox = Sandbox::new();
+    sandbox.write_dotenv("ODOO_PASWORD=hunter2-typo\n");
+    let run = sandbox.run(&["config", "show", "--quiet"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn flag_error_names_flag() {
+    let run = Sandbox::new().run(&["config", "show", "--lock-timeout", "soon"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: invalid value for --lock-timeout: 'soon'"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn environment_error_names_variable() {
+    // clap lists the values of --archived but leaves the check to settings, which records that
+    // this value came from the environment.
+    let mut sandbox = Sandbox::new();
+    sandbox.set("CRM_VEC_ARCHIVED", "kep");
+    let run = sandbox.run(&["config", "show"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: invalid value for CRM_VEC_ARCHIVED: 'kep'"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn lock_timeout_flag_takes_units() {
+    let report = Sandbox::new().json(&["config", "show", "--json", "--lock-timeout", "2m"]);
+    let timeout = setting(&report, "CRM_VEC_LOCK_TIMEOUT");
+    assert_eq!(timeout["value"], json!("2m"));
+    assert_eq!(timeout["source"], json!("flag"));
 }
 
 #[test]
