@@ -129,7 +129,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -141,11 +141,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -187,7 +187,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -199,11 +199,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -241,7 +241,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -253,11 +253,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -337,7 +337,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -349,11 +349,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -391,7 +391,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -403,11 +403,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -445,7 +445,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -457,11 +457,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -699,7 +699,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -711,11 +711,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -781,7 +781,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -793,11 +793,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -863,7 +863,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -875,11 +875,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -949,7 +949,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -961,11 +961,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -1007,7 +1007,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -1019,11 +1019,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -1069,7 +1069,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -1081,11 +1081,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)
@@ -1123,7 +1123,7 @@ _crm__vec() {
                     return 0
                     ;;
                 --odoo-protocol)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "auto json2 jsonrpc" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -1135,11 +1135,11 @@ _crm__vec() {
                     return 0
                     ;;
                 --embeddings-provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "voyage openai local none" -- "${cur}"))
                     return 0
                     ;;
                 --archived)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "remove keep" -- "${cur}"))
                     return 0
                     ;;
                 --lock-timeout)

@@ -27,16 +27,22 @@ end
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_needs_command" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_needs_command" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_needs_command" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_needs_command" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_needs_command" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_needs_command" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_needs_command" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_needs_command" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c crm-vec -n "__fish_crm_vec_needs_command" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_needs_command" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
@@ -57,17 +63,23 @@ complete -c crm-vec -n "__fish_crm_vec_needs_command" -f -a "help" -d 'Print thi
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l keep-previous -d 'Keep the previous index on disk after the switch, for rollback'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
@@ -76,16 +88,22 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -s V -l ve
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
@@ -96,19 +114,25 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l overlap -d 
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l dry-run -d 'Print what would change and write nothing'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l no-prune -d 'Skip the comparison of ids in Odoo and in the index (for very large databases)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l refresh-payload -d 'Re-read the payload of every indexed lead and update what drifted, without embedding'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
@@ -117,20 +141,26 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -s V -l versio
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -s h -l help -d 'Print help'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l limit -d 'Number of hits to return (1 to 100)' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l stage -d 'Only leads in this stage (its name, e.g. "Won")' -r
@@ -143,42 +173,54 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l max-revenue -
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l include-archived -d 'Also return archived (lost) leads kept with CRM_VEC_ARCHIVED=keep'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -s h -l help -d 'Print help'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -s V -l version -d 'Print version'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l max-lag -d 'With --check: the oldest unsynced change allowed, in minutes' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l deep -d 'Compare every id in Odoo with the index, to count missing and orphaned points'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l check -d 'Exit 1 when the backlog is older than --max-lag or drift is found (for health checks)'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -s h -l help -d 'Print help'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -s V -l version -d 'Print version'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l listen -d 'Also run the webhook listener on this address, in the same process' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l wait-timeout -d 'How long a ?wait=true request waits for its result (e.g. 10s, 500ms)' -r
@@ -190,18 +232,24 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l max-attempts -d 
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l read-only -d 'Serve only the search and status tools, so the assistant cannot change the index'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l allow-unauthenticated -d 'Listen on a non-loopback address even without WEBHOOK_SECRET'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
@@ -218,17 +266,23 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l max-attempts -
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l allow-unauthenticated -d 'Listen on a non-loopback address even without WEBHOOK_SECRET'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
@@ -238,16 +292,22 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l write -d
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
@@ -257,54 +317,72 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l write -d 'Write 
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -s h -l help -d 'Print help'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -s V -l version -d 'Print version'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -s V -l version -d 'Print version'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Print every setting, its value and where it came from: flag, environment, .env or default'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l odoo-url -d 'Odoo base URL, the address you open Odoo at in a browser' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l odoo-db -d 'Odoo database name' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l odoo-username -d 'Odoo login of the user crm-vec reads leads as' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l odoo-protocol -d 'Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l odoo-protocol -d 'Odoo API protocol [default: auto]' -r -f -a "auto\t'JSON-2 on Odoo 19 and later, JSON-RPC before'
+json2\t'Odoo 19\'s JSON-2 API, which takes an API key'
+jsonrpc\t'the JSON-RPC endpoint of every version, deprecated in Odoo 19'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l data-dir -d 'Directory of the embedded index [default: the platform data directory, e.g. ~/.local/share/crm-vec]' -r -F
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l embeddings-provider -d 'Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]' -r -f -a "voyage\t'Voyage AI (VOYAGE_API_KEY)'
+openai\t'an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)'
+local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
+none\t'keyword vectors only: no API key, no cost'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
+keep\t'they stay, hidden from searches unless --include-archived'"
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document on stdout instead of a table'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l no-progress -d 'Never draw a progress bar (bars are drawn only on a terminal, and not with NO_COLOR)'

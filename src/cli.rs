@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::settings::VARIABLES;
 
 /// Keep a vector index of Odoo CRM leads in step with Odoo, and search it by meaning.
 #[derive(Debug, Parser)]
@@ -11,7 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     propagate_version = true,
     max_term_width = 100,
-    after_long_help = ROOT_AFTER_HELP
+    after_long_help = root_after_long_help()
 )]
 pub struct Cli {
     #[command(flatten, next_help_heading = "Global options")]
@@ -54,13 +57,18 @@ pub struct GlobalArgs {
     )]
     pub odoo_username: Option<String>,
 
-    /// Odoo API protocol, auto, json2 or jsonrpc: auto picks JSON-2 on Odoo 19 and later, JSON-RPC before [default: auto]
+    /// Odoo API protocol [default: auto]
     #[arg(
         long,
         global = true,
         env = "ODOO_PROTOCOL",
         hide_env_values = true,
-        value_name = "PROTOCOL"
+        value_name = "PROTOCOL",
+        value_parser = Choices(&[
+            ("auto", "JSON-2 on Odoo 19 and later, JSON-RPC before"),
+            ("json2", "Odoo 19's JSON-2 API, which takes an API key"),
+            ("jsonrpc", "the JSON-RPC endpoint of every version, deprecated in Odoo 19"),
+        ])
     )]
     pub odoo_protocol: Option<String>,
 
@@ -84,37 +92,49 @@ pub struct GlobalArgs {
     )]
     pub collection: Option<String>,
 
-    /// Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]
+    /// Dense embedding provider [default: voyage when VOYAGE_API_KEY is set, else none]
     #[arg(
         long,
         global = true,
         env = "EMBEDDINGS_PROVIDER",
         hide_env_values = true,
-        value_name = "PROVIDER"
+        value_name = "PROVIDER",
+        value_parser = Choices(&[
+            ("voyage", "Voyage AI (VOYAGE_API_KEY)"),
+            ("openai", "an OpenAI-compatible endpoint (EMBEDDINGS_BASE_URL, EMBEDDINGS_MODEL)"),
+            ("local", "a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)"),
+            ("none", "keyword vectors only: no API key, no cost"),
+        ])
     )]
     pub embeddings_provider: Option<String>,
 
-    /// What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]
+    /// Policy for archived (lost) leads [default: remove]
     #[arg(
         long,
         global = true,
         env = "CRM_VEC_ARCHIVED",
         hide_env_values = true,
-        value_name = "POLICY"
+        value_name = "POLICY",
+        value_parser = Choices(&[
+            ("remove", "archived leads leave the index"),
+            ("keep", "they stay, hidden from searches unless --include-archived"),
+        ])
     )]
     pub archived: Option<String>,
 
-    /// Seconds to wait for another process that holds the embedded index [default: 0]
+    /// How long to wait for another process that has the embedded index open, e.g. 30s or 2m;
+    /// a bare number is seconds [default: 0]
     #[arg(
         long,
         global = true,
         env = "CRM_VEC_LOCK_TIMEOUT",
         hide_env_values = true,
-        value_name = "SECONDS"
+        value_name = "DURATION"
     )]
     pub lock_timeout: Option<String>,
 
-    /// Print one JSON document on stdout instead of a table
+    /// Print one JSON document on stdout instead of a table (not for serve, mcp, completions
+    /// and man)
     #[arg(long, global = true)]
     pub json: bool,
 
@@ -211,14 +231,94 @@ pub enum Command {
     Config(ConfigCommand),
 }
 
-/// Where settings come from and the exit codes, under `crm-vec --help`.
-const ROOT_AFTER_HELP: &str = "\
-Settings come from flags, then the environment, then a .env file in the working directory, then
-defaults. Secrets (ODOO_PASSWORD, VOYAGE_API_KEY, EMBEDDINGS_API_KEY, QDRANT_API_KEY,
-WEBHOOK_SECRET) are read only from the environment or .env. `crm-vec config show` prints every
-setting and where it came from.
+impl Command {
+    /// Returns whether `--json` applies. The listeners, the MCP server and the generators print
+    /// no report that JSON could replace, so they reject it.
+    pub fn takes_json(&self) -> bool {
+        !matches!(
+            self,
+            Command::Serve(_) | Command::Mcp(_) | Command::Completions(_) | Command::Man(_)
+        )
+    }
+}
 
-Exit codes: 0 success (an empty search too), 1 failed or partial work, 2 usage or settings error.";
+/// The order in which settings are resolved, under `crm-vec --help` and in the manual page.
+pub const SETTINGS_ORDER: &str = "Settings come from flags, then the environment, then a .env \
+    file in the working directory, then defaults. Secrets are read only from the environment or \
+    .env. `crm-vec config show` prints every setting and where it came from.";
+
+/// The exit codes, under `crm-vec --help` and in the manual page.
+pub const EXIT_CODES: [(u8, &str); 3] = [
+    (0, "success, an empty search too"),
+    (
+        1,
+        "the work failed or was partial (some leads failed), or status --check found a problem",
+    ),
+    (
+        2,
+        "usage or settings error: an unknown flag, an invalid or missing setting",
+    ),
+];
+
+/// Width the help is laid out for; `max_term_width` keeps clap from using more.
+const HELP_WIDTH: usize = 100;
+
+/// Builds the list of environment variables and exit codes that ends `crm-vec --help`.
+fn root_after_long_help() -> String {
+    let mut text = String::from("Environment:\n");
+    push_wrapped(&mut text, SETTINGS_ORDER, 2);
+    for variable in VARIABLES {
+        text.push('\n');
+        text.push_str(&format!("  {}\n", variable.name));
+        push_wrapped(&mut text, &variable.describe(), 10);
+    }
+    text.push_str("\nExit status:\n");
+    for (code, meaning) in EXIT_CODES {
+        text.push_str(&format!("  {code}  {meaning}\n"));
+    }
+    text
+}
+
+/// Appends `paragraph` word-wrapped to [`HELP_WIDTH`], each line indented by `indent`. A
+/// bracketed note such as `[default: 120]` stays on one line.
+fn push_wrapped(text: &mut String, paragraph: &str, indent: usize) {
+    let mut line = String::new();
+    for word in unbroken_words(paragraph) {
+        if !line.is_empty() && indent + line.len() + 1 + word.len() > HELP_WIDTH {
+            text.push_str(&format!("{:indent$}{line}\n", ""));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        text.push_str(&format!("{:indent$}{line}\n", ""));
+    }
+}
+
+/// Splits `paragraph` into words, joining each bracketed group into one word.
+fn unbroken_words(paragraph: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut open = false;
+    for word in paragraph.split_whitespace() {
+        match words.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+        if word.starts_with('[') {
+            open = true;
+        }
+        if word.ends_with(']') {
+            open = false;
+        }
+    }
+    words
+}
 
 const FULL_REBUILD_EXAMPLES: &str = "\
 Examples:
@@ -230,8 +330,11 @@ const SYNC_NEW_EXAMPLES: &str = "\
 Examples:
   crm-vec sync-new                                 Sync what changed since the last run
   crm-vec sync-new --dry-run                       Print what would change, write nothing
-  crm-vec sync-new --since \"2025-01-01 00:00:00\"  Scan from this UTC time for this run
-  */5 * * * * cd /srv/crm-vec && crm-vec sync-new --quiet    A crontab line, every 5 minutes";
+  crm-vec sync-new --since \"2025-01-01 00:00:00\"   Scan from this UTC time for this run
+
+A crontab line that syncs every 5 minutes. cron's PATH does not include ~/.cargo/bin, .env is
+read from the working directory, and --lock-timeout waits for a run that is still going:
+  */5 * * * * cd /srv/crm-vec && /usr/local/bin/crm-vec sync-new --quiet --lock-timeout 60s";
 
 const SEARCH_EXAMPLES: &str = "\
 Examples:
@@ -241,9 +344,11 @@ Examples:
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
-  WEBHOOK_SECRET=$(openssl rand -hex 24) crm-vec serve   Listen on 127.0.0.1:3000
-  crm-vec serve --host 0.0.0.0 --port 8080               Listen on every interface
-  curl http://127.0.0.1:3000/webhook/status              Show the queue";
+  export WEBHOOK_SECRET=$(openssl rand -hex 24)   Webhooks must then carry ?token=SECRET
+  crm-vec serve                                   Listen on 127.0.0.1:3000
+  crm-vec serve --host 0.0.0.0 --port 8080        Listen on every interface (needs the secret)
+  curl -H \"x-webhook-secret: $WEBHOOK_SECRET\" http://127.0.0.1:3000/webhook/status
+                                                  Show the queue and the failed events";
 
 const MCP_EXAMPLES: &str = "\
 Examples:
@@ -445,6 +550,34 @@ pub enum ConfigCommand {
     Show,
 }
 
+/// A value parser that accepts any text and lists its possible values, each with a line of
+/// help, for `--help` and shell completions. Settings checks the value instead of clap,
+/// because clap also parses the environment variable of an argument and would name the flag
+/// for a bad value that came from the environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Choices(pub &'static [(&'static str, &'static str)]);
+
+impl TypedValueParser for Choices {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(command, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let values = self
+            .0
+            .iter()
+            .map(|(name, help)| PossibleValue::new(*name).help(*help));
+        Some(Box::new(values))
+    }
+}
+
 /// Parses a duration: a number with `ms`, `s`, `m` or `h`, or a bare number of seconds.
 pub fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
     let text = value.trim();
@@ -521,6 +654,24 @@ mod tests {
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 days").is_err());
+    }
+
+    #[test]
+    fn wrapping_keeps_brackets_together() {
+        let mut text = String::new();
+        let paragraph = format!("{} [default: 120]", "word ".repeat(17));
+        push_wrapped(&mut text, &paragraph, 10);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[1], "          [default: 120]");
+        assert!(lines.iter().all(|line| line.len() <= HELP_WIDTH), "{text}");
+    }
+
+    #[test]
+    fn root_help_fits_width() {
+        for line in root_after_long_help().lines() {
+            assert!(line.len() <= HELP_WIDTH, "{line}");
+        }
     }
 
     #[test]

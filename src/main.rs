@@ -1,6 +1,7 @@
 //! The `crm-vec` binary: parse the command line, set up logging, run the command, render
 //! errors and map them to exit codes.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -12,11 +13,16 @@ use crm_vec::output::Output;
 use crm_vec::settings::{Layers, Settings, SettingsError};
 
 fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let color = color_choice(&args);
+    let matches = Cli::command().color(color).get_matches_from(&args);
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };
+    if cli.global.json && !cli.command.takes_json() {
+        reject_json(&matches, color);
+    }
     let output = Output::new(&cli.global);
     // A listener's log is its record of events, so it shows one line per event by default.
     let runs_listener = match &cli.command {
@@ -45,8 +51,12 @@ fn main() -> ExitCode {
     }
 
     let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let settings = Layers::from_process(&cli.global, &matches, &dir)
-        .and_then(|layers| Settings::resolve(&layers));
+    let settings = Layers::from_process(&cli.global, &matches, &dir).and_then(|layers| {
+        for warning in layers.dotenv_warnings() {
+            output.warning(&warning);
+        }
+        Settings::resolve(&layers)
+    });
     let settings = match settings {
         Ok(settings) => settings,
         Err(err) => {
@@ -79,6 +89,40 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Finds the `--color` choice before clap parses the command line, so that clap's own help and
+/// errors follow it too. clap's automatic choice already honours `NO_COLOR`.
+fn color_choice(args: &[OsString]) -> clap::ColorChoice {
+    let mut choice = clap::ColorChoice::Auto;
+    let mut words = args.iter().skip(1).filter_map(|arg| arg.to_str());
+    while let Some(word) = words.next() {
+        let value = match word {
+            "--" => break,
+            "--color" => words.next(),
+            _ => word.strip_prefix("--color="),
+        };
+        choice = match value {
+            Some("always") => clap::ColorChoice::Always,
+            Some("never") => clap::ColorChoice::Never,
+            Some("auto") => clap::ColorChoice::Auto,
+            _ => choice,
+        };
+    }
+    choice
+}
+
+/// Exits with a usage error: `--json` was given to a command that prints no report.
+fn reject_json(matches: &clap::ArgMatches, color: clap::ColorChoice) -> ! {
+    let name = matches.subcommand_name().unwrap_or_default();
+    let message = format!(
+        "--json does not apply to `crm-vec {name}`, which prints no report; only the commands \
+         that report on the index take it"
+    );
+    Cli::command()
+        .color(color)
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
 }
 
 /// Logs go to stderr: warnings by default (crm-vec's info too when `runs_listener`), `-v`

@@ -50,7 +50,13 @@ impl Output {
         let mut table = Table::new();
         if self.color_stdout {
             table.load_preset(presets::UTF8_FULL_CONDENSED);
-            table.set_content_arrangement(ContentArrangement::Dynamic);
+            // A terminal that reports 0 columns (a pseudo-terminal whose size was never set,
+            // as on some CI runners) would squeeze every column to one character.
+            let arrangement = match table.width() {
+                Some(width) if width > 0 => ContentArrangement::Dynamic,
+                _ => ContentArrangement::Disabled,
+            };
+            table.set_content_arrangement(arrangement);
         } else {
             table.load_preset(presets::ASCII_MARKDOWN);
             table.force_no_tty();
@@ -79,6 +85,13 @@ impl Output {
     pub fn note(&self, text: &str) {
         if !self.quiet {
             eprintln!("{text}");
+        }
+    }
+
+    /// Prints a warning on stderr, unless `--quiet`.
+    pub fn warning(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("warning: {text}");
         }
     }
 

@@ -15,6 +15,10 @@ use crate::index::server::QdrantSettings;
 use crate::odoo::{OdooSettings, ProtocolChoice};
 use crate::secret::Secret;
 
+mod variables;
+
+pub use variables::{Variable, VARIABLES};
+
 /// Where a setting's value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -60,47 +64,26 @@ pub enum SettingsError {
 impl SettingsError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            SettingsError::Missing { .. } => Some(
-                "set them in the environment or in a .env file in this directory \
-                 (see .env.example)"
-                    .to_string(),
-            ),
+            SettingsError::Missing { names } => {
+                let them = if names.len() == 1 { "it" } else { "them" };
+                let mut hint = format!(
+                    "set {them} in the environment or in a .env file in this directory \
+                     (see .env.example)"
+                );
+                let embedding = names
+                    .iter()
+                    .any(|name| name.starts_with("VOYAGE_") || name.starts_with("EMBEDDINGS_"));
+                if embedding {
+                    hint.push_str(
+                        ", or choose another EMBEDDINGS_PROVIDER (none searches by keywords only)",
+                    );
+                }
+                Some(hint)
+            }
             _ => None,
         }
     }
 }
-
-/// Every variable crm-vec reads, with whether it is a secret. `config show` lists them in this
-/// order.
-pub const VARIABLES: &[(&str, bool)] = &[
-    ("ODOO_URL", false),
-    ("ODOO_DB", false),
-    ("ODOO_USERNAME", false),
-    ("ODOO_PASSWORD", true),
-    ("ODOO_PROTOCOL", false),
-    ("CRM_VEC_DATA_DIR", false),
-    ("COLLECTION", false),
-    ("EMBEDDINGS_PROVIDER", false),
-    ("VOYAGE_API_KEY", true),
-    ("VOYAGE_MODEL", false),
-    ("VOYAGE_DIMENSION", false),
-    ("VOYAGE_BASE_URL", false),
-    ("EMBEDDINGS_BASE_URL", false),
-    ("EMBEDDINGS_API_KEY", true),
-    ("EMBEDDINGS_MODEL", false),
-    ("EMBEDDINGS_DIMENSION", false),
-    ("EMBEDDINGS_MODEL_DIR", false),
-    ("EMBEDDINGS_TIMEOUT", false),
-    ("CRM_VEC_ARCHIVED", false),
-    ("CRM_VEC_LOCK_TIMEOUT", false),
-    ("CRM_VEC_PAGE_SIZE", false),
-    ("CRM_VEC_MESSAGES", false),
-    ("QDRANT_URL", false),
-    ("QDRANT_API_KEY", true),
-    ("WEBHOOK_SECRET", true),
-    ("HOST", false),
-    ("PORT", false),
-];
 
 pub const DEFAULT_COLLECTION: &str = "odoo_crm_leads";
 pub const DEFAULT_VOYAGE_MODEL: &str = "voyage-4-lite";
@@ -141,6 +124,8 @@ pub struct Resolved {
     /// The value, masked for secrets; `None` when unset.
     pub display: Option<String>,
     pub source: Source,
+    /// The variable a default value was derived from, if any.
+    pub derived_from: Option<&'static str>,
 }
 
 /// The resolved settings of one invocation.
@@ -163,7 +148,7 @@ impl Layers {
         dir: &Path,
     ) -> Result<Self, SettingsError> {
         let mut layers = Layers::default();
-        for (name, _) in VARIABLES {
+        for Variable { name, .. } in VARIABLES {
             match std::env::var(name) {
                 Ok(value) => {
                     layers.env.insert(name.to_string(), value);
@@ -195,6 +180,13 @@ impl Layers {
             let value = layer.get(name).filter(|value| !value.trim().is_empty())?;
             Some((value.clone(), source))
         })
+    }
+}
+
+impl Layers {
+    /// Returns a warning for each `.env` key that looks like a misspelt crm-vec setting.
+    pub fn dotenv_warnings(&self) -> Vec<String> {
+        variables::dotenv_warnings(self.dotenv.keys())
     }
 }
 
@@ -280,7 +272,7 @@ impl Settings {
     /// the command. Values needed only by some commands are checked by their accessors.
     pub fn resolve(layers: &Layers) -> Result<Self, SettingsError> {
         let mut values = HashMap::new();
-        for (name, _) in VARIABLES {
+        for Variable { name, .. } in VARIABLES {
             if let Some(found) = layers.get(name) {
                 values.insert(*name, found);
             }
@@ -293,29 +285,52 @@ impl Settings {
             lock_timeout: Duration::ZERO,
             embeddings: EmbeddingSettings::None,
         };
-        settings.data_dir = match settings.value("CRM_VEC_DATA_DIR") {
+        match settings.check(&layers.env) {
+            Ok(()) => Ok(settings),
+            Err(err) => Err(settings.name_flag(err)),
+        }
+    }
+
+    fn check(&mut self, env: &HashMap<String, String>) -> Result<(), SettingsError> {
+        self.data_dir = match self.value("CRM_VEC_DATA_DIR") {
             Some(dir) => PathBuf::from(dir),
-            None => default_data_dir(&layers.env)?,
+            None => default_data_dir(env)?,
         };
-        settings.collection = settings
+        self.collection = self
             .value("COLLECTION")
             .unwrap_or(DEFAULT_COLLECTION)
             .to_string();
-        validate_collection(&settings.collection)?;
-        settings.archived = match settings.value("CRM_VEC_ARCHIVED") {
+        validate_collection(&self.collection)?;
+        self.archived = match self.value("CRM_VEC_ARCHIVED") {
             None | Some("remove") => ArchivePolicy::Remove,
             Some("keep") => ArchivePolicy::Keep,
             Some(other) => return Err(invalid("CRM_VEC_ARCHIVED", other, "remove or keep")),
         };
-        settings.lock_timeout = match settings.value("CRM_VEC_LOCK_TIMEOUT") {
+        self.lock_timeout = match self.value("CRM_VEC_LOCK_TIMEOUT") {
             None => Duration::ZERO,
-            Some(text) => parse_seconds("CRM_VEC_LOCK_TIMEOUT", text)?,
+            Some(text) => parse_timeout("CRM_VEC_LOCK_TIMEOUT", text)?,
         };
-        settings.embedding_retry()?;
-        settings.embeddings = settings.resolve_embeddings()?;
-        settings.page_size()?;
-        settings.messages_per_lead()?;
-        Ok(settings)
+        self.embedding_retry()?;
+        self.embeddings = self.resolve_embeddings()?;
+        self.page_size()?;
+        self.messages_per_lead()?;
+        Ok(())
+    }
+
+    /// Names the flag instead of the variable in an error about a value typed as that flag.
+    fn name_flag(&self, err: SettingsError) -> SettingsError {
+        let SettingsError::Invalid { name, message } = err else {
+            return err;
+        };
+        let flag = VARIABLES
+            .iter()
+            .find(|variable| variable.name == name)
+            .and_then(|variable| variable.flag)
+            .filter(|_| self.source(&name) == Source::Flag);
+        SettingsError::Invalid {
+            name: flag.map_or(name, str::to_string),
+            message,
+        }
     }
 
     /// The value of a variable after precedence, if set.
@@ -335,8 +350,9 @@ impl Settings {
     pub fn report(&self) -> Vec<Resolved> {
         VARIABLES
             .iter()
-            .map(|(name, secret)| {
-                let display = match (self.value(name), secret) {
+            .map(|variable| {
+                let name = variable.name;
+                let display = match (self.value(name), variable.secret) {
                     (Some(_), true) => Some("****".to_string()),
                     (Some(value), false) => Some(value.to_string()),
                     (None, _) => self.default_display(name),
@@ -345,6 +361,7 @@ impl Settings {
                     name,
                     display,
                     source: self.source(name),
+                    derived_from: self.derived_from(name),
                 }
             })
             .collect()
@@ -366,8 +383,19 @@ impl Settings {
             "CRM_VEC_MESSAGES" => {
                 Some(crate::sync::messages::DEFAULT_MESSAGES_PER_LEAD.to_string())
             }
+            "HOST" => Some(crate::serve::DEFAULT_HOST.to_string()),
+            "PORT" => Some(crate::serve::DEFAULT_PORT.to_string()),
             _ => None,
         }
+    }
+
+    /// Returns the variable a default was derived from: `EMBEDDINGS_PROVIDER` is `voyage` when it is
+    /// unset and `VOYAGE_API_KEY` is set.
+    fn derived_from(&self, name: &str) -> Option<&'static str> {
+        let derived = name == "EMBEDDINGS_PROVIDER"
+            && self.value(name).is_none()
+            && self.value("VOYAGE_API_KEY").is_some();
+        derived.then_some("VOYAGE_API_KEY")
     }
 
     /// `voyage`, `openai`, `local` or `none`.
@@ -411,6 +439,10 @@ impl Settings {
 
     /// The Odoo connection settings, or one error that lists every missing variable.
     pub fn odoo(&self) -> Result<OdooSettings, SettingsError> {
+        self.odoo_settings().map_err(|err| self.name_flag(err))
+    }
+
+    fn odoo_settings(&self) -> Result<OdooSettings, SettingsError> {
         let required = ["ODOO_URL", "ODOO_DB", "ODOO_USERNAME", "ODOO_PASSWORD"];
         let missing: Vec<String> = required
             .iter()
@@ -518,11 +550,11 @@ impl Settings {
         let request_timeout = match self.value("EMBEDDINGS_TIMEOUT") {
             None => Duration::from_secs(DEFAULT_EMBEDDINGS_TIMEOUT_S),
             Some(text) => {
-                let timeout = parse_seconds("EMBEDDINGS_TIMEOUT", text)?;
+                let timeout = parse_timeout("EMBEDDINGS_TIMEOUT", text)?;
                 if timeout.is_zero() {
                     return Err(SettingsError::Invalid {
                         name: "EMBEDDINGS_TIMEOUT".to_string(),
-                        message: format!("'{}' is not a number of seconds above 0", shorten(text)),
+                        message: format!("'{}' is not a duration above 0", shorten(text)),
                     });
                 }
                 timeout
@@ -612,15 +644,16 @@ fn shorten(value: &str) -> String {
     }
 }
 
-fn parse_seconds(name: &str, text: &str) -> Result<Duration, SettingsError> {
-    match text.trim().parse::<f64>() {
-        Ok(seconds) if seconds.is_finite() && (0.0..=86_400.0).contains(&seconds) => {
-            Ok(Duration::from_secs_f64(seconds))
-        }
+/// Parses a timeout: a number with `ms`, `s`, `m` or `h`, or a bare number of seconds, up
+/// to 24 hours.
+fn parse_timeout(name: &str, text: &str) -> Result<Duration, SettingsError> {
+    const MAX: Duration = Duration::from_secs(86_400);
+    match crate::cli::parse_duration(text) {
+        Ok(timeout) if timeout <= MAX => Ok(timeout),
         _ => Err(SettingsError::Invalid {
             name: name.to_string(),
             message: format!(
-                "'{}' is not a number of seconds from 0 to 86400",
+                "'{}' is not a duration from 0 to 24h, such as 30s, 2m or 90 (seconds)",
                 shorten(text)
             ),
         }),
@@ -864,6 +897,7 @@ mod tests {
             ("EMBEDDINGS_PROVIDER", "cohere"),
             ("COLLECTION", "../etc"),
             ("CRM_VEC_LOCK_TIMEOUT", "-1"),
+            ("CRM_VEC_LOCK_TIMEOUT", "5 days"),
             ("VOYAGE_DIMENSION", "0"),
         ];
         for (name, value) in cases {
@@ -929,6 +963,123 @@ mod tests {
         let report = format!("{:?}", settings.report());
         assert!(!report.contains("hunter2"));
         assert!(!report.contains("pa-key"));
+    }
+
+    #[test]
+    fn invalid_flag_value_names_flag() {
+        let err =
+            Settings::resolve(&layers(&[("CRM_VEC_LOCK_TIMEOUT", "soon")], &[], &[])).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid value for --lock-timeout: 'soon'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn invalid_env_value_names_variable() {
+        let err = Settings::resolve(&layers(&[], &[("CRM_VEC_ARCHIVED", "kep")], &[])).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid value for CRM_VEC_ARCHIVED: 'kep'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn invalid_odoo_flag_names_flag() {
+        let env = [
+            ("ODOO_URL", "http://odoo.example.com"),
+            ("ODOO_DB", "crm"),
+            ("ODOO_USERNAME", "admin"),
+            ("ODOO_PASSWORD", "pw"),
+        ];
+        let settings =
+            Settings::resolve(&layers(&[("ODOO_PROTOCOL", "xmlrpc")], &env, &[])).unwrap();
+        let err = settings.odoo().unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid value for --odoo-protocol:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn lock_timeout_takes_units() {
+        let cases = [
+            ("5s", Duration::from_secs(5)),
+            ("2m", Duration::from_secs(120)),
+            ("90", Duration::from_secs(90)),
+            ("1.5", Duration::from_millis(1500)),
+        ];
+        for (text, expected) in cases {
+            let settings =
+                Settings::resolve(&layers(&[], &[("CRM_VEC_LOCK_TIMEOUT", text)], &[])).unwrap();
+            assert_eq!(settings.lock_timeout, expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn lock_timeout_rejects_over_a_day() {
+        let result = Settings::resolve(&layers(&[], &[("CRM_VEC_LOCK_TIMEOUT", "25h")], &[]));
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn report_shows_serve_defaults() {
+        let settings = Settings::resolve(&layers(&[], &[], &[])).unwrap();
+        let report = settings.report();
+        let row = |name: &str| report.iter().find(|row| row.name == name).unwrap().clone();
+        assert_eq!(row("HOST").display.as_deref(), Some("127.0.0.1"));
+        assert_eq!(row("PORT").display.as_deref(), Some("3000"));
+        assert_eq!(row("PORT").source, Source::Default);
+    }
+
+    #[test]
+    fn report_names_voyage_key_as_provider_origin() {
+        let settings =
+            Settings::resolve(&layers(&[], &[("VOYAGE_API_KEY", "pa-key")], &[])).unwrap();
+        let report = settings.report();
+        let provider = report
+            .iter()
+            .find(|row| row.name == "EMBEDDINGS_PROVIDER")
+            .unwrap();
+        assert_eq!(provider.display.as_deref(), Some("voyage"));
+        assert_eq!(provider.derived_from, Some("VOYAGE_API_KEY"));
+    }
+
+    #[test]
+    fn report_explicit_provider_is_not_derived() {
+        let env = [
+            ("VOYAGE_API_KEY", "pa-key"),
+            ("EMBEDDINGS_PROVIDER", "voyage"),
+        ];
+        let settings = Settings::resolve(&layers(&[], &env, &[])).unwrap();
+        let report = settings.report();
+        let provider = report
+            .iter()
+            .find(|row| row.name == "EMBEDDINGS_PROVIDER")
+            .unwrap();
+        assert_eq!(provider.derived_from, None);
+    }
+
+    /// Every fixed default that `config show` prints is the one the help line states.
+    #[test]
+    fn variable_help_states_defaults() {
+        let settings = Settings::resolve(&layers(&[], &[], &[])).unwrap();
+        for variable in VARIABLES {
+            if ["CRM_VEC_DATA_DIR", "EMBEDDINGS_PROVIDER"].contains(&variable.name) {
+                continue;
+            }
+            if let Some(default) = settings.default_display(variable.name) {
+                assert!(
+                    variable.help.contains(&format!("[default: {default}]")),
+                    "{}: {}",
+                    variable.name,
+                    variable.help
+                );
+            }
+        }
     }
 
     #[test]

@@ -178,10 +178,96 @@ fn write_flag_writes_every_file() {
 #[test]
 fn readme_lists_every_variable() {
     let readme = std::fs::read_to_string(repo_path("README.md")).expect("read README.md");
-    for (name, _) in crm_vec::settings::VARIABLES {
+    for variable in crm_vec::settings::VARIABLES {
+        let name = variable.name;
         assert!(
             readme.contains(&format!("| `{name}` |")),
             "the configuration table in README.md has no row for {name}"
+        );
+    }
+}
+
+/// Returns the text of one section of a manual page, from its `.SH` line to the next one.
+fn man_section(page: &str, title: &str) -> String {
+    let heading = format!(".SH {title}\n");
+    let start = page
+        .find(&heading)
+        .unwrap_or_else(|| panic!("no section {title} in\n{page}"));
+    let rest = &page[start + heading.len()..];
+    let end = rest.find("\n.SH ").map_or(rest.len(), |end| end + 1);
+    rest[..end].to_string()
+}
+
+fn main_man_page() -> String {
+    let pages = generate::man_pages().expect("render the manual pages");
+    String::from_utf8(pages[0].1.clone()).expect("the page is UTF-8")
+}
+
+#[test]
+fn man_page_lists_every_variable() {
+    let environment = man_section(&main_man_page(), "ENVIRONMENT");
+    for variable in crm_vec::settings::VARIABLES {
+        let entry = format!(".TP\n\\fB{}\\fR\n", variable.name);
+        assert!(
+            environment.contains(&entry),
+            "no entry for {} in\n{environment}",
+            variable.name
+        );
+    }
+}
+
+#[test]
+fn man_page_marks_secrets() {
+    let environment = man_section(&main_man_page(), "ENVIRONMENT");
+    let entry = |name: &str| {
+        let start = environment
+            .find(&format!("\\fB{name}\\fR\n"))
+            .unwrap_or_else(|| panic!("no entry for {name}"));
+        environment[start..]
+            .lines()
+            .nth(1)
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(
+        entry("ODOO_PASSWORD").ends_with("(secret)"),
+        "{}",
+        entry("ODOO_PASSWORD")
+    );
+    assert!(
+        entry("WEBHOOK_SECRET").ends_with("(secret)"),
+        "{}",
+        entry("WEBHOOK_SECRET")
+    );
+    assert!(
+        !entry("ODOO_DB").contains("(secret)"),
+        "{}",
+        entry("ODOO_DB")
+    );
+}
+
+#[test]
+fn man_page_has_exit_status() {
+    let exit_status = man_section(&main_man_page(), "\"EXIT STATUS\"");
+    for code in ["0", "1", "2"] {
+        assert!(
+            exit_status.contains(&format!(".TP\n\\fB{code}\\fR\n")),
+            "no exit code {code} in\n{exit_status}"
+        );
+    }
+}
+
+#[test]
+fn generators_reject_json() {
+    let sandbox = Sandbox::new();
+    for args in [&["completions", "bash", "--json"][..], &["man", "--json"]] {
+        let run = sandbox.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert!(
+            run.stderr.contains("--json does not apply"),
+            "{args:?}: {}",
+            run.stderr
         );
     }
 }

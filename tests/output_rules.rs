@@ -26,12 +26,28 @@ fn indexed_sandbox(odoo: &OdooStandIn) -> Sandbox {
     sandbox
 }
 
+/// Which output of crm-vec goes to a pseudo-terminal.
+#[derive(Clone, Copy, PartialEq)]
+enum Terminal {
+    Stdout,
+    Stderr,
+}
+
 /// Runs crm-vec with stderr on a pseudo-terminal, so that it would draw progress bars, and
 /// returns what it wrote there as `stderr`.
 fn run_with_terminal_stderr(sandbox: &Sandbox, args: &[&str]) -> Run {
+    run_on_terminal(sandbox, args, Terminal::Stderr)
+}
+
+/// Runs crm-vec with one output on a pseudo-terminal of 0 columns (its size is never set), and
+/// returns what it wrote there in place of the piped output.
+fn run_on_terminal(sandbox: &Sandbox, args: &[&str], terminal: Terminal) -> Run {
     let (master, slave) = open_pty();
     let mut command = sandbox.command(args);
-    command.stderr(Stdio::from(slave));
+    match terminal {
+        Terminal::Stdout => command.stdout(Stdio::from(slave)),
+        Terminal::Stderr => command.stderr(Stdio::from(slave)),
+    };
     let child = command.spawn().expect("start crm-vec");
     // The child has the only other handle to the slave side now, so the reader sees the end
     // (EIO on Linux) when the child exits.
@@ -49,9 +65,13 @@ fn run_with_terminal_stderr(sandbox: &Sandbox, args: &[&str]) -> Run {
         text
     });
     let output = child.wait_with_output().expect("wait for crm-vec");
-    let terminal = reader.join().expect("read the terminal");
+    let text = reader.join().expect("read the terminal");
+    let text = String::from_utf8_lossy(&text).into_owned();
     let mut run = to_run(output);
-    run.stderr = String::from_utf8_lossy(&terminal).into_owned();
+    match terminal {
+        Terminal::Stdout => run.stdout = text,
+        Terminal::Stderr => run.stderr = text,
+    }
     run
 }
 
@@ -132,6 +152,129 @@ fn no_progress_on_terminal_draws_no_bar() {
     let run = run_with_terminal_stderr(&sandbox, &["full-rebuild", "--no-progress"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stderr.contains(REBUILD_BAR), "{:?}", run.stderr);
+}
+
+#[test]
+fn zero_width_terminal_keeps_table_whole() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = indexed_sandbox(&odoo);
+    let run = run_on_terminal(&sandbox, &["search", "chairs"], Terminal::Stdout);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The table on the terminal, not the plain one of a pipe.
+    assert!(run.stdout.contains('│'), "{:?}", run.stdout);
+    assert!(run.stdout.contains("Office chairs"), "{:?}", run.stdout);
+}
+
+/// Creates a sandbox where clap would colour its own output on a terminal: no NO_COLOR, and a
+/// TERM that supports colour.
+fn colour_terminal_sandbox() -> Sandbox {
+    let mut sandbox = Sandbox::new();
+    sandbox.unset("NO_COLOR");
+    sandbox.set("TERM", "xterm-256color");
+    sandbox
+}
+
+#[test]
+fn clap_errors_are_coloured_by_default() {
+    // The control for the tests below: clap colours its own errors on a terminal.
+    let sandbox = colour_terminal_sandbox();
+    let run = run_on_terminal(&sandbox, &["search", "--bogus"], Terminal::Stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(ESCAPE), "{:?}", run.stderr);
+}
+
+#[test]
+fn color_never_reaches_clap_errors() {
+    let sandbox = colour_terminal_sandbox();
+    let run = run_on_terminal(
+        &sandbox,
+        &["search", "--bogus", "--color", "never"],
+        Terminal::Stderr,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--bogus"), "{:?}", run.stderr);
+    assert!(!run.stderr.contains(ESCAPE), "{:?}", run.stderr);
+}
+
+#[test]
+fn color_never_reaches_clap_help() {
+    let sandbox = colour_terminal_sandbox();
+    for args in [
+        &["search", "--help", "--color", "never"][..],
+        &["--color=never", "search", "--help"],
+    ] {
+        let run = run_on_terminal(&sandbox, args, Terminal::Stdout);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stdout.contains("--min-revenue"),
+            "{args:?}: {:?}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains(ESCAPE), "{args:?}: {:?}", run.stdout);
+    }
+}
+
+#[test]
+fn odoo_retries_log_once_in_milliseconds() {
+    // A port with no listener, so every attempt is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("find a free port")
+        .port();
+    let mut sandbox = Sandbox::new();
+    sandbox.set("ODOO_URL", &format!("http://127.0.0.1:{port}"));
+    sandbox.set("ODOO_DB", "crm");
+    sandbox.set("ODOO_USERNAME", "admin");
+    sandbox.set("ODOO_PASSWORD", "admin-password");
+    let run = sandbox.run(&["sync-new"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.contains("retrying in"))
+        .collect();
+    assert_eq!(warnings.len(), 3, "{}", run.stderr);
+    for warning in &warnings {
+        let wait = warning
+            .split("retrying in ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap_or_default();
+        assert!(
+            !wait.is_empty() && wait.chars().all(|c| c.is_ascii_digit()),
+            "{warning}"
+        );
+        assert!(
+            warning.contains(&format!("retrying in {wait} ms")),
+            "{warning}"
+        );
+    }
+    assert!(
+        warnings[0].contains("connection refused"),
+        "{}",
+        warnings[0]
+    );
+    assert!(
+        warnings[1].contains("failed the same way"),
+        "{}",
+        warnings[1]
+    );
+    assert!(
+        !warnings[1].contains("connection refused"),
+        "{}",
+        warnings[1]
+    );
+    assert!(
+        !warnings[2].contains("connection refused"),
+        "{}",
+        warnings[2]
+    );
+    assert!(
+        run.stderr.contains("connection refused (after 4 attempts)"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -297,6 +440,79 @@ fn config_show_attributes_default() {
     let database = setting(&report, "ODOO_DB");
     assert_eq!(database["value"], Value::Null);
     assert_eq!(database["source"], json!("not set"));
+    let host = setting(&report, "HOST");
+    assert_eq!(host["value"], json!("127.0.0.1"));
+    assert_eq!(host["source"], json!("default"));
+    let port = setting(&report, "PORT");
+    assert_eq!(port["value"], json!("3000"));
+    assert_eq!(port["source"], json!("default"));
+}
+
+#[test]
+fn config_show_names_derived_provider() {
+    let mut sandbox = Sandbox::new();
+    sandbox.set("VOYAGE_API_KEY", "pa-voyage-key-8c1d");
+    let report = sandbox.json(&["config", "show", "--json"]);
+    let provider = setting(&report, "EMBEDDINGS_PROVIDER");
+    assert_eq!(provider["value"], json!("voyage"));
+    assert_eq!(provider["source"], json!("default (VOYAGE_API_KEY is set)"));
+}
+
+#[test]
+fn dotenv_typo_warns_once() {
+    let sandbox = Sandbox::new();
+    sandbox.write_dotenv("ODOO_PASWORD=hunter2-typo\n");
+    let run = sandbox.run(&["config", "show"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "warning: ODOO_PASWORD in .env is not a crm-vec setting; did you mean ODOO_PASSWORD?\n"
+    );
+}
+
+#[test]
+fn dotenv_typo_warning_quiet() {
+    let sandbox = Sandbox::new();
+    sandbox.write_dotenv("ODOO_PASWORD=hunter2-typo\n");
+    let run = sandbox.run(&["config", "show", "--quiet"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn flag_error_names_flag() {
+    let run = Sandbox::new().run(&["config", "show", "--lock-timeout", "soon"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: invalid value for --lock-timeout: 'soon'"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn environment_error_names_variable() {
+    // clap lists the values of --archived but leaves the check to settings, which records that
+    // this value came from the environment.
+    let mut sandbox = Sandbox::new();
+    sandbox.set("CRM_VEC_ARCHIVED", "kep");
+    let run = sandbox.run(&["config", "show"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: invalid value for CRM_VEC_ARCHIVED: 'kep'"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn lock_timeout_flag_takes_units() {
+    let report = Sandbox::new().json(&["config", "show", "--json", "--lock-timeout", "2m"]);
+    let timeout = setting(&report, "CRM_VEC_LOCK_TIMEOUT");
+    assert_eq!(timeout["value"], json!("2m"));
+    assert_eq!(timeout["source"], json!("flag"));
 }
 
 #[test]

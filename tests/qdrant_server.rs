@@ -49,21 +49,22 @@ fn http_service(body: &'static str) -> String {
 }
 
 #[test]
-fn rest_port_gets_one_line() {
+fn rest_port_gets_error_and_hint() {
     let mut sandbox = Sandbox::new();
     sandbox.set("QDRANT_URL", "http://127.0.0.1:6333");
 
     let run = sandbox.run(&["search", "chairs"]);
     assert_eq!(run.code, 1, "{}", run.all_output());
     let lines = error_lines(&run.stderr);
-    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].starts_with("error: "), "{lines:?}");
     assert!(lines[0].contains("REST port"), "{lines:?}");
     assert!(lines[0].contains("http://127.0.0.1:6334"), "{lines:?}");
+    assert!(lines[1].starts_with("hint: set QDRANT_URL"), "{lines:?}");
 }
 
 #[test]
-fn plain_http_service_gets_one_line() {
+fn plain_http_service_gets_error_and_hint() {
     let url = http_service("hello from some web server");
     let mut sandbox = Sandbox::new();
     sandbox.set("QDRANT_URL", &url);
@@ -72,10 +73,11 @@ fn plain_http_service_gets_one_line() {
     let run = sandbox.run(&["search", "chairs"]);
     assert_eq!(run.code, 1, "{}", run.all_output());
     let lines = error_lines(&run.stderr);
-    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].starts_with("error: "), "{lines:?}");
     assert!(lines[0].contains("answers plain HTTP"), "{lines:?}");
     assert!(lines[0].contains("6334"), "{lines:?}");
+    assert!(lines[1].starts_with("hint: set QDRANT_URL"), "{lines:?}");
     // The HTTP response ends the checks after the first health check times out (10 s against a
     // service that never answers HTTP/2), without the retries of a server that is down.
     assert!(
@@ -94,9 +96,10 @@ fn qdrant_rest_answer_names_grpc_port() {
     let run = sandbox.run(&["search", "chairs"]);
     assert_eq!(run.code, 1, "{}", run.all_output());
     let lines = error_lines(&run.stderr);
-    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].contains("REST port"), "{lines:?}");
     assert!(lines[0].contains(":6334"), "{lines:?}");
+    assert!(lines[1].starts_with("hint: set QDRANT_URL"), "{lines:?}");
 }
 
 #[test]

@@ -46,16 +46,18 @@ fn shown_value(row: &Resolved) -> Option<String> {
     Some(value)
 }
 
-/// The source as shown: `not set` for a variable with no value and no default.
+/// The source as shown: `not set` for a variable with no value and no default, and the
+/// variable a default was derived from.
 fn source_name(row: &Resolved) -> String {
-    match (&row.display, row.source) {
-        (None, Source::Default) => "not set".to_string(),
-        (_, source) => source.to_string(),
+    match (&row.display, row.source, row.derived_from) {
+        (None, Source::Default, _) => "not set".to_string(),
+        (_, Source::Default, Some(variable)) => format!("default ({variable} is set)"),
+        (_, source, _) => source.to_string(),
     }
 }
 
 fn is_secret(name: &str) -> bool {
     VARIABLES
         .iter()
-        .any(|(variable, secret)| *variable == name && *secret)
+        .any(|variable| variable.name == name && variable.secret)
 }

@@ -10,7 +10,8 @@ use anyhow::{Context as _, Result};
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::cli::{Cli, CompletionsArgs, ManArgs, EXIT_CODES, SETTINGS_ORDER};
+use crate::settings::VARIABLES;
 
 /// The binary name completions and man pages are written for.
 const BIN_NAME: &str = "crm-vec";
@@ -87,15 +88,66 @@ fn collect_pages(command: clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> 
         .filter(|sub| !sub.is_hide_set())
         .cloned()
         .collect();
+    let is_root = pages.is_empty();
     let page = clap_mangen::Man::new(command);
     let mut text = Vec::new();
-    page.render(&mut text)
-        .context("could not render a manual page")?;
+    if is_root {
+        render_root_page(&page, &mut text)
+    } else {
+        page.render(&mut text)
+    }
+    .context("could not render a manual page")?;
     pages.push((page.get_filename(), text));
     for sub in subcommands {
         collect_pages(sub, pages)?;
     }
     Ok(())
+}
+
+/// Renders the page of crm-vec itself: clap_mangen's sections, with ENVIRONMENT and EXIT
+/// STATUS in place of the plain text that ends `crm-vec --help`.
+fn render_root_page(page: &clap_mangen::Man, out: &mut Vec<u8>) -> std::io::Result<()> {
+    page.render_title(out)?;
+    page.render_name_section(out)?;
+    page.render_synopsis_section(out)?;
+    page.render_description_section(out)?;
+    page.render_options_section(out)?;
+    page.render_subcommands_section(out)?;
+    out.extend_from_slice(environment_section().as_bytes());
+    out.extend_from_slice(exit_status_section().as_bytes());
+    page.render_version_section(out)
+}
+
+/// Renders the ENVIRONMENT section: how settings are resolved, then every variable.
+fn environment_section() -> String {
+    let mut roff = format!(".SH ENVIRONMENT\n{}\n", roff_text(SETTINGS_ORDER));
+    for variable in VARIABLES {
+        roff.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            roff_text(variable.name),
+            roff_text(&variable.describe())
+        ));
+    }
+    roff
+}
+
+fn exit_status_section() -> String {
+    let mut roff = String::from(".SH \"EXIT STATUS\"\n");
+    for (code, meaning) in EXIT_CODES {
+        roff.push_str(&format!(".TP\n\\fB{code}\\fR\n{}\n", roff_text(meaning)));
+    }
+    roff
+}
+
+/// Escapes one line of text for roff: backslashes and hyphens, and a leading control
+/// character.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with(['.', '\'']) {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
 }
 
 fn print(text: &[u8]) -> Result<ExitCode> {

@@ -25,6 +25,7 @@ use crate::embed::{Bm25, Provider};
 use crate::index::any::AnyStore;
 use crate::index::embedded::EmbeddedStore;
 use crate::index::server::ServerStore;
+use crate::index::IndexError;
 use crate::odoo::OdooClient;
 use crate::output::Output;
 use crate::settings::{EmbeddingSettings, Settings};
@@ -192,40 +193,108 @@ fn exit_for(summary: &crate::sync::Summary) -> ExitCode {
 
 /// The known fix for an error, from the first error in its chain that has one.
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
-    for cause in err.chain() {
-        if let Some(settings) = cause.downcast_ref::<crate::settings::SettingsError>() {
-            if let Some(hint) = settings.hint() {
-                return Some(hint);
-            }
-        }
-        if let Some(odoo) = cause.downcast_ref::<crate::odoo::OdooError>() {
-            if let Some(hint) = odoo.hint() {
-                return Some(hint);
-            }
-        }
-        if let Some(serve) = cause.downcast_ref::<crate::serve::ServeError>() {
-            return serve.hint();
-        }
-        if let Some(crate::index::IndexError::Locked { .. }) = cause.downcast_ref() {
-            return Some(
-                "wait for the other crm-vec process to finish, or raise --lock-timeout".to_string(),
-            );
-        }
-        if let Some(crate::index::IndexError::NoSpace { .. }) = cause.downcast_ref() {
-            return Some(
-                "free space on that file system, or set CRM_VEC_DATA_DIR to a directory on a \
-                 larger one, then run the command again"
-                    .to_string(),
-            );
-        }
-        if let Some(crate::embed::EmbedError::Unauthorized { .. }) = cause.downcast_ref() {
-            return Some("check VOYAGE_API_KEY or EMBEDDINGS_API_KEY".to_string());
-        }
-        if cause.to_string().contains("run `crm-vec full-rebuild`") {
-            return None;
-        }
+    err.chain().find_map(cause_hint)
+}
+
+fn cause_hint(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    if let Some(settings) = cause.downcast_ref::<crate::settings::SettingsError>() {
+        return settings.hint();
+    }
+    if let Some(odoo) = cause.downcast_ref::<crate::odoo::OdooError>() {
+        return odoo.hint();
+    }
+    if let Some(serve) = cause.downcast_ref::<crate::serve::ServeError>() {
+        return serve.hint();
+    }
+    if let Some(index) = cause.downcast_ref::<IndexError>() {
+        return index_hint(index);
+    }
+    if let Some(crate::embed::EmbedError::Unauthorized { .. }) = cause.downcast_ref() {
+        return Some("check VOYAGE_API_KEY or EMBEDDINGS_API_KEY".to_string());
     }
     None
+}
+
+/// The fix for an embedding endpoint whose vectors no longer have the index's dimension. A
+/// rebuild alone does not help when no dimension is configured, because it takes the dimension
+/// of the index built with the same model and reuses its vectors.
+const DIMENSION_HINT: &str = "the embedding endpoint now returns vectors of another size: set \
+    EMBEDDINGS_DIMENSION (or VOYAGE_DIMENSION) to the size you want and run `crm-vec full-rebuild`";
+
+fn index_hint(err: &IndexError) -> Option<String> {
+    match err {
+        IndexError::Locked { holder, .. } => Some(locked_hint(holder)),
+        IndexError::NoSpace { .. } => Some(
+            "free space on that file system, or set CRM_VEC_DATA_DIR to a directory on a \
+             larger one, then run the command again"
+                .to_string(),
+        ),
+        IndexError::Io { source, .. } if is_unusable_directory(source.kind()) => Some(
+            "the embedded index lives in CRM_VEC_DATA_DIR, by default under HOME: set \
+             CRM_VEC_DATA_DIR (or --data-dir) to a directory this user can write"
+                .to_string(),
+        ),
+        // The index modules report these cases as text only, so their wording is matched.
+        IndexError::Incompatible(message) if is_qdrant_port_error(message) => Some(
+            "set QDRANT_URL to the gRPC port of the Qdrant server, usually 6334; port 6333 \
+             serves Qdrant's REST API, which crm-vec does not use"
+                .to_string(),
+        ),
+        IndexError::Incompatible(message)
+            if message.contains("but the index was built for dimension") =>
+        {
+            Some(DIMENSION_HINT.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn is_unusable_directory(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind;
+
+    matches!(
+        kind,
+        ErrorKind::NotFound
+            | ErrorKind::PermissionDenied
+            | ErrorKind::ReadOnlyFilesystem
+            | ErrorKind::NotADirectory
+    )
+}
+
+/// Returns whether an error reports that `QDRANT_URL` names a port that does not speak
+/// Qdrant's gRPC, such as the REST port or another plain HTTP service.
+fn is_qdrant_port_error(message: &str) -> bool {
+    message.starts_with("QDRANT_URL ") && message.contains("gRPC")
+}
+
+/// Returns the fix for a locked embedded index. A listener (`serve`, `mcp`) keeps the index
+/// open until it is stopped, so waiting longer does not help there.
+fn locked_hint(holder: &str) -> String {
+    match listener_holder(holder) {
+        Some((pid, command)) => format!(
+            "`crm-vec {command}` (pid {pid}) keeps the index open until it stops: stop it, or \
+             set CRM_VEC_DATA_DIR to another directory to use a separate index"
+        ),
+        None => "wait for the other crm-vec process to finish, or raise --lock-timeout \
+                 (e.g. --lock-timeout 2m)"
+            .to_string(),
+    }
+}
+
+/// Finds the pid and the command of a lock holder that is a listener. `holder` has the form
+/// ` (pid 1234: crm-vec serve --port 3000)` that the embedded index writes into its errors.
+fn listener_holder(holder: &str) -> Option<(&str, &'static str)> {
+    let described = holder.trim().strip_prefix("(pid ")?.strip_suffix(')')?;
+    let (pid, command_line) = described.split_once(": ")?;
+    let matches = <crate::cli::Cli as clap::CommandFactory>::command()
+        .ignore_errors(true)
+        .try_get_matches_from(command_line.split_whitespace())
+        .ok()?;
+    match matches.subcommand_name()? {
+        "serve" => Some((pid, "serve")),
+        "mcp" => Some((pid, "mcp")),
+        _ => None,
+    }
 }
 
 /// The webhook queue: the running listener's, or the one `crm-vec serve` left on disk;

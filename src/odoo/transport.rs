@@ -117,6 +117,7 @@ impl Transport {
         decode: impl Fn(RawResponse) -> Result<T, OdooError>,
     ) -> Result<T, OdooError> {
         let mut attempt = 1;
+        let mut previous_error: Option<String> = None;
         loop {
             let outcome = match self.send_once(build()).await {
                 Ok(raw) => decode(raw),
@@ -131,15 +132,30 @@ impl Transport {
             }
 
             let delay = backoff_delay(self.initial_backoff, attempt);
-            warn!(
-                url = %self.redacted_url,
-                attempt,
-                max_attempts = self.max_attempts,
-                error = %error,
-                "Odoo request failed, retrying in {delay:?}"
-            );
+            let text = error.to_string();
+            self.log_retry(attempt, delay, &text, previous_error.as_deref());
+            previous_error = Some(text);
             tokio::time::sleep(delay).await;
             attempt += 1;
+        }
+    }
+
+    /// Logs a retry. The error is shown only when it differs from the previous attempt's, so a
+    /// server that stays down gives one full message and then short lines.
+    fn log_retry(&self, attempt: u32, delay: Duration, error: &str, previous: Option<&str>) {
+        let max_attempts = self.max_attempts;
+        let wait = format!("{} ms", delay.as_millis());
+        if previous == Some(error) {
+            warn!(
+                url = %self.redacted_url,
+                "Odoo request {attempt} of {max_attempts} failed the same way, retrying in {wait}"
+            );
+        } else {
+            warn!(
+                url = %self.redacted_url,
+                error = %error,
+                "Odoo request {attempt} of {max_attempts} failed, retrying in {wait}"
+            );
         }
     }
 
