@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::document::{build_document, payload_differs};
@@ -60,7 +60,7 @@ impl Default for SyncNewOptions {
 }
 
 /// The outcome of a `sync-new` run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SyncNewReport {
     #[serde(flatten)]
     pub summary: Summary,
