@@ -32,7 +32,7 @@ complete -c crm-vec -n "__fish_crm_vec_needs_command" -l data-dir -d 'Directory 
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_needs_command" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_needs_command" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -62,7 +62,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l data-di
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -81,7 +81,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l data-dir
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -101,7 +101,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l data-dir -d
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -122,7 +122,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l data-dir -d '
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -148,7 +148,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l data-dir -d '
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -168,7 +168,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l data-dir -d '
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -195,7 +195,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l data-dir -d 'Dir
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -223,7 +223,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l data-dir -d 'D
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -243,7 +243,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l data-dir
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -262,7 +262,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l data-dir -d 'Dir
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -280,7 +280,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_s
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -300,7 +300,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l collection -d 'Name of the collection that holds the leads [default: odoo_crm_leads]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l embeddings-provider -d 'Dense embedding provider: voyage, openai, local or none [default: voyage when VOYAGE_API_KEY is set, else none]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l archived -d 'What happens to archived (lost) leads: remove them from the index, or keep them hidden from searches [default: remove]' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l lock-timeout -d 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"

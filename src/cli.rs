@@ -104,7 +104,8 @@ pub struct GlobalArgs {
     )]
     pub archived: Option<String>,
 
-    /// Seconds to wait for another process that holds the embedded index [default: 0]
+    /// Seconds to wait for another process that holds the embedded index, or, when the work runs
+    /// in the process that owns it, for the write in progress there (at least 30) [default: 0]
     #[arg(
         long,
         global = true,
@@ -180,7 +181,8 @@ pub enum Command {
     ///
     /// MCP clients (Claude Desktop, Cursor, IDE agents) start this command themselves. stdout
     /// carries only the protocol; logs go to stderr. The process keeps the embedded index open
-    /// for its lifetime.
+    /// for its lifetime, and other commands on it run in this process. When another process
+    /// (serve, or another assistant's mcp) owns the index already, the tools run in that one.
     #[command(after_help = MCP_EXAMPLES)]
     Mcp(McpArgs),
 

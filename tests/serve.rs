@@ -616,22 +616,37 @@ fn other_commands_go_through_the_running_listener() {
     let synced = sandbox.json(&["sync-record", "5", "--json"]);
     assert_eq!(synced["records"], json!([{"id": 5, "status": "synced"}]));
     assert_eq!(synced["upserted"], json!(1));
+    assert!(synced["duration_ms"].as_u64() > Some(0), "{synced}");
     let log = listener.stderr();
     assert!(
-        log.contains("crm-vec sync-record"),
+        log.contains("sync-record request"),
         "not through the queue:\n{log}"
     );
     assert!(indexed_ids(&sandbox, "listener").contains(&5));
 
-    // The listener still works after lending its index.
-    odoo.update_lead(6, json!({"name": "Webhook after a loan"}));
+    odoo.update_lead(
+        3,
+        json!({"name": "Caught by sync-new through the listener"}),
+    );
+    let sync_new = sandbox.json(&["sync-new", "--json"]);
+    assert!(sync_new["upserted"].as_u64() >= Some(1), "{sync_new}");
+    assert!(sync_new["checkpoint"]["id"].is_u64(), "{sync_new}");
+    let deleted = sandbox.json(&["delete", "4", "--json"]);
+    assert_eq!(deleted["records"], json!([{"id": 4, "status": "deleted"}]));
+    assert!(!indexed_ids(&sandbox, "chair").contains(&4));
+    let rebuilt = sandbox.json(&["full-rebuild", "--json"]);
+    assert_eq!(rebuilt["upserted"], json!(39));
+    assert!(indexed_ids(&sandbox, "chair").contains(&4));
+
+    // Webhooks keep flowing after the other commands.
+    odoo.update_lead(6, json!({"name": "Webhook after the commands"}));
     post_like_odoo(listener.addr, &sync_path(), &odoo_body(ODOO17_ACTION, 6)).unwrap();
     listener.wait_idle(Some(SECRET), Duration::from_secs(10));
-    assert!(indexed_ids(&sandbox, "loan").contains(&6));
+    assert!(indexed_ids(&sandbox, "commands").contains(&6));
 }
 
 #[test]
-fn search_runs_in_listener_without_loan() {
+fn search_runs_in_the_listener() {
     let odoo = odoo(OdooVersion::V17);
     let sandbox = indexed(&odoo);
     let plain = sandbox.json(&["search", "chairs", "--json"]);
@@ -652,13 +667,14 @@ fn search_runs_in_listener_without_loan() {
     assert_eq!(sandbox.json(&["search", "chairs", "--json"]), plain);
     assert_eq!(sandbox.json(&filtered_args), filtered);
     let log = listener.stderr();
-    assert!(
-        log.contains("searched for another crm-vec process"),
-        "the listener did not search:\n{log}"
-    );
-    assert!(
-        !log.contains("index lent"),
-        "the search borrowed the index:\n{log}"
+    let searches = log
+        .lines()
+        .filter(|line| line.contains("ran a request of another crm-vec process"))
+        .filter(|line| line.contains("op=\"search\""))
+        .count();
+    assert_eq!(
+        searches, 2,
+        "the listener did not run both searches:\n{log}"
     );
 }
 
@@ -684,4 +700,41 @@ fn periodic_sync_new_catches_missed_changes() {
     eventually(Duration::from_secs(5), "the periodic run logged", || {
         listener.stderr().contains("periodic sync-new done")
     });
+}
+
+#[test]
+fn handed_over_sync_record_prints_the_odoo_error() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    odoo.set_down(true);
+    let alone = sandbox.run(&["sync-record", "5"]);
+    assert_eq!(alone.code, 1, "{}", alone.all_output());
+
+    let listener = Listener::start(
+        &sandbox,
+        &["--settle-delay", "100ms", "--reconcile-every", "0"],
+    );
+    let handed = sandbox.run(&["sync-record", "5"]);
+    assert_eq!(handed.code, 1, "{}", handed.all_output());
+    assert!(handed.stderr.contains("hint: "), "{}", handed.stderr);
+    // The retries are logged where they happen: here, or in the listener's log.
+    assert_eq!(error_lines(&handed.stderr), error_lines(&alone.stderr));
+    assert_eq!(handed.stdout, alone.stdout);
+    assert!(
+        listener.stderr().contains("sync-record"),
+        "not through the queue:\n{}",
+        listener.stderr()
+    );
+}
+
+/// Keeps the lines of an error as `main` renders it, without the log lines before it.
+fn error_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|line| {
+            line.starts_with("error: ")
+                || line.starts_with("caused by: ")
+                || line.starts_with("hint: ")
+        })
+        .collect()
 }

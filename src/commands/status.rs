@@ -10,13 +10,14 @@ use crate::cli::StatusArgs;
 use crate::index::{IndexStore, VectorIndex};
 use crate::odoo::OdooClient;
 use crate::secret::redact_url;
+use crate::serve::queue::QueueReport;
 use crate::sync::incremental::{drift, expected_ids};
 use crate::sync::state::Checkpoint;
 use crate::sync::{check_layout, parse_odoo_datetime};
 
 pub async fn run(ctx: &Invocation, args: StatusArgs) -> Result<ExitCode> {
-    let store = ctx.open_store()?;
-    let report = report_with(ctx, &store, args.deep, args.max_lag * 60).await?;
+    let route = ctx.route().await?;
+    let report = route.status(args.deep, args.max_lag * 60).await?;
 
     if ctx.output.json {
         ctx.output.json_value(&report)?;
@@ -36,18 +37,15 @@ pub async fn run(ctx: &Invocation, args: StatusArgs) -> Result<ExitCode> {
 /// Default for the age of the oldest unsynced change that counts as a problem, in seconds.
 pub const DEFAULT_MAX_LAG_S: u64 = 30 * 60;
 
-/// Builds the `status --json` document from an open store, without the full id comparison.
-pub async fn report<S: IndexStore>(ctx: &Invocation, store: &S) -> Result<Value> {
-    report_with(ctx, store, false, DEFAULT_MAX_LAG_S).await
-}
-
 /// Builds the `status --json` document. With `deep`, every id in Odoo is compared with the
-/// index to count missing and orphaned points. `problems` lists what `--check` fails on.
+/// index to count missing and orphaned points. `queue` is the webhook queue of the listener,
+/// when there is one. `problems` lists what `--check` fails on.
 pub async fn report_with<S: IndexStore>(
     ctx: &Invocation,
     store: &S,
     deep: bool,
     max_lag_s: u64,
+    queue: Option<QueueReport>,
 ) -> Result<Value> {
     let (odoo, client) = odoo_status(ctx).await;
     let live = store.open_live().await?;
@@ -90,8 +88,8 @@ pub async fn report_with<S: IndexStore>(
     if let Some(message) = embedding["mismatch"].as_str() {
         problems.push(message.to_string());
     }
-    if let Some(queue) = crate::commands::queue_status(ctx).await {
-        sync["queue"] = queue;
+    if let Some(queue) = queue {
+        sync["queue"] = queue.to_json();
     }
     Ok(json!({
         "odoo": odoo,

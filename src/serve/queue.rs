@@ -117,7 +117,7 @@ struct Commit {
 }
 
 /// Queue depth and failures, as `/webhook/status` and `status` show them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueueReport {
     pub pending: usize,
     pub in_flight: usize,
