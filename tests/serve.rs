@@ -703,6 +703,35 @@ fn periodic_sync_new_catches_missed_changes() {
 }
 
 #[test]
+fn retry_after_a_failed_wait_follows_the_backoff() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(
+        &sandbox,
+        &[
+            "--settle-delay",
+            "100ms",
+            "--reconcile-every",
+            "0",
+            "--retry-base",
+            "300ms",
+            "--wait-timeout",
+            "30s",
+        ],
+    );
+    odoo.set_down(true);
+    odoo.update_lead(5, json!({"name": "Retried after the backoff"}));
+    let target = format!("{}&wait=true", sync_path());
+    let failed = post_with_timeout(listener.addr, &target, r#"{"_id": 5}"#);
+    assert_eq!(failed.status, 500, "{}", failed.text);
+
+    // The first retry is due after about 300 ms; the 30 s wait timeout must not delay it.
+    odoo.clear_faults();
+    listener.wait_idle(Some(SECRET), Duration::from_secs(8));
+    assert!(indexed_ids(&sandbox, "backoff").contains(&5));
+}
+
+#[test]
 fn handed_over_sync_record_prints_the_odoo_error() {
     let odoo = odoo(OdooVersion::V17);
     let sandbox = indexed(&odoo);

@@ -296,9 +296,11 @@ impl Queue {
     }
 
     /// Finishes processed entries: each is removed, rescheduled or marked failed, unless a new
-    /// event arrived while it was processed, in which case it stays pending as merged.
-    pub fn finish(&self, results: Vec<(u64, u64, Finish)>) -> Result<(), QueueError> {
+    /// event arrived while it was processed, in which case it stays pending as merged. Returns
+    /// whether an entry is now due earlier than it was, so that a sleeping worker must wake.
+    pub fn finish(&self, results: Vec<(u64, u64, Finish)>) -> Result<bool, QueueError> {
         let now = now_ms();
+        let mut earlier = false;
         let ids: Vec<u64> = {
             let mut entries = self.lock();
             for (id, seq, finish) in &results {
@@ -312,33 +314,18 @@ impl Queue {
                     entry.not_found = 0;
                     continue;
                 }
-                match finish {
-                    Finish::Done => {
-                        entries.map.remove(id);
-                    }
-                    Finish::Retry {
-                        after,
-                        error,
-                        not_found,
-                    } => {
-                        if *not_found {
-                            entry.not_found += 1;
-                        } else {
-                            entry.attempts += 1;
-                        }
-                        entry.due_ms = now + after.as_millis() as u64;
-                        entry.last_error = Some(error.clone());
-                    }
-                    Finish::Failed { error } => {
-                        entry.attempts += 1;
-                        entry.state = State::Failed;
-                        entry.last_error = Some(error.clone());
-                    }
+                if let Finish::Done = finish {
+                    entries.map.remove(id);
+                    continue;
                 }
+                let due_before = entry.due_ms;
+                apply_finish(entry, finish, now);
+                earlier |= entry.state == State::Pending && entry.due_ms < due_before;
             }
             results.iter().map(|(id, _, _)| *id).collect()
         };
-        self.persist(ids)
+        self.persist(ids)?;
+        Ok(earlier)
     }
 
     /// Gives entries back without a decision, e.g. when processing was cut short.
@@ -404,6 +391,31 @@ pub enum Finish {
     Failed {
         error: String,
     },
+}
+
+/// Records a retry or a failure in an entry.
+fn apply_finish(entry: &mut Entry, finish: &Finish, now: u64) {
+    match finish {
+        Finish::Done => {}
+        Finish::Retry {
+            after,
+            error,
+            not_found,
+        } => {
+            if *not_found {
+                entry.not_found += 1;
+            } else {
+                entry.attempts += 1;
+            }
+            entry.due_ms = now + after.as_millis() as u64;
+            entry.last_error = Some(error.clone());
+        }
+        Finish::Failed { error } => {
+            entry.attempts += 1;
+            entry.state = State::Failed;
+            entry.last_error = Some(error.clone());
+        }
+    }
 }
 
 /// Merges one event into the entry already queued for its lead.
@@ -591,5 +603,32 @@ mod tests {
             .finish(vec![(5, taken[0].1.seq, Finish::Done)])
             .unwrap();
         assert!(queue.get(5).is_none());
+    }
+
+    fn failed_retry(after_ms: u64) -> Finish {
+        Finish::Retry {
+            after: Duration::from_millis(after_ms),
+            error: "Odoo is down".to_string(),
+            not_found: false,
+        }
+    }
+
+    #[test]
+    fn finish_reports_an_earlier_due_time() {
+        let queue = Queue::open(&temp_path("earlier")).unwrap();
+        queue.push(&[incoming(5, Kind::Sync, 120_000)]).unwrap();
+        let taken = queue.take_now(&[5]);
+        let earlier = queue
+            .finish(vec![(5, taken[0].1.seq, failed_retry(2_000))])
+            .unwrap();
+        assert!(earlier);
+        let due_in = queue.get(5).unwrap().due_ms.saturating_sub(now_ms());
+        assert!(due_in <= 2_000, "{due_in}");
+
+        let taken = queue.take_now(&[5]);
+        let later = queue
+            .finish(vec![(5, taken[0].1.seq, failed_retry(60_000))])
+            .unwrap();
+        assert!(!later);
     }
 }

@@ -104,7 +104,7 @@ pub struct Processor {
     pub queue: Queue,
     pub host: Arc<IndexHost>,
     pub policy: RetryPolicy,
-    /// Woken when events arrive.
+    /// Woken when events arrive or an entry falls due earlier than the worker planned for.
     pub wake: Notify,
 }
 
@@ -185,8 +185,13 @@ impl Processor {
         for (result, (_, _, finish)) in results.iter().zip(&finishes) {
             log_result(result, finish, batch_entry(&batch, result.id), elapsed);
         }
-        if let Err(err) = self.queue.finish(finishes) {
-            tracing::error!(error = %err, "could not record processed events; they will run again");
+        match self.queue.finish(finishes) {
+            // A failed immediate run brings its entry's due time forward to the backoff.
+            Ok(true) => self.wake.notify_one(),
+            Ok(false) => {}
+            Err(err) => {
+                tracing::error!(error = %err, "could not record processed events; they will run again")
+            }
         }
         BatchReport {
             results,
