@@ -197,7 +197,7 @@ Register-ArgumentCompleter -Native -CommandName 'crm-vec' -ScriptBlock {
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set')
             [CompletionResult]::new('--deep', '--deep', [CompletionResultType]::ParameterName, 'Compare every id in Odoo with the index, to count missing and orphaned points')
-            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when the backlog is older than --max-lag or drift is found (for health checks)')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when a problem is found: a backlog older than --max-lag, drift, failed webhook events (for health checks)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of a table')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors: no messages, no warnings, no progress bars')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors: no messages, no warnings, no progress bars')

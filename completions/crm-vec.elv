@@ -188,7 +188,7 @@ set edit:completion:arg-completer[crm-vec] = {|@words|
             cand --lock-timeout 'Seconds to wait for another process that holds the embedded index, or, when the work runs in the process that owns it, for the write in progress there (at least 30) [default: 0]'
             cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
             cand --deep 'Compare every id in Odoo with the index, to count missing and orphaned points'
-            cand --check 'Exit 1 when the backlog is older than --max-lag or drift is found (for health checks)'
+            cand --check 'Exit 1 when a problem is found: a backlog older than --max-lag, drift, failed webhook events (for health checks)'
             cand --json 'Print one JSON document on stdout instead of a table'
             cand -q 'Print only errors: no messages, no warnings, no progress bars'
             cand --quiet 'Print only errors: no messages, no warnings, no progress bars'

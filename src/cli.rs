@@ -350,7 +350,8 @@ pub struct StatusArgs {
     #[arg(long)]
     pub deep: bool,
 
-    /// Exit 1 when the backlog is older than --max-lag or drift is found (for health checks)
+    /// Exit 1 when a problem is found: a backlog older than --max-lag, drift, failed webhook
+    /// events (for health checks)
     #[arg(long)]
     pub check: bool,
 

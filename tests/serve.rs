@@ -611,6 +611,17 @@ fn other_commands_go_through_the_running_listener() {
     let status = sandbox.json(&["status", "--json"]);
     assert_eq!(status["index"]["points"], json!(39));
     assert_eq!(status["sync"]["queue"]["pending"], json!(0), "{status}");
+    assert_eq!(
+        status["sync"]["queue"]["failed_events"],
+        json!([]),
+        "{status}"
+    );
+    let table = sandbox.run(&["status"]);
+    assert!(
+        table.stdout.contains("Webhooks pending"),
+        "{}",
+        table.stdout
+    );
 
     odoo.update_lead(5, json!({"name": "Synced through the listener"}));
     let synced = sandbox.json(&["sync-record", "5", "--json"]);
@@ -766,4 +777,73 @@ fn error_lines(stderr: &str) -> Vec<&str> {
                 || line.starts_with("hint: ")
         })
         .collect()
+}
+
+#[test]
+fn failed_events_count_as_problems_until_requeued() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(
+        &sandbox,
+        &[
+            "--settle-delay",
+            "50ms",
+            "--reconcile-every",
+            "2s",
+            "--retry-base",
+            "50ms",
+            "--max-attempts",
+            "1",
+        ],
+    );
+    odoo.set_down(true);
+    odoo.update_lead(5, json!({"name": "Requeued after the outage"}));
+    post_like_odoo(listener.addr, &sync_path(), &odoo_body(ODOO17_ACTION, 5)).unwrap();
+    eventually(Duration::from_secs(10), "the event marked failed", || {
+        listener.status(Some(SECRET))["queue"]["failed"] == json!(1)
+    });
+
+    let check = sandbox.run(&["status", "--check", "--json"]);
+    assert_eq!(check.code, 1, "{}", check.all_output());
+    let report = check.json();
+    assert_eq!(report["sync"]["queue"]["failed"], json!(1), "{report}");
+    assert_eq!(report["sync"]["queue"]["failed_events"][0]["id"], json!(5));
+    let problems = report["problems"].to_string();
+    assert!(problems.contains("1 webhook event failed"), "{problems}");
+    let table = sandbox.run(&["status"]);
+    assert!(table.stdout.contains("Failed event"), "{}", table.stdout);
+
+    // Once Odoo is back, the next periodic sync-new succeeds and queues the event again.
+    odoo.clear_faults();
+    eventually(Duration::from_secs(15), "the failed event retried", || {
+        listener.status(Some(SECRET))["queue"]["failed"] == json!(0)
+    });
+    listener.wait_idle(Some(SECRET), Duration::from_secs(10));
+    assert!(indexed_ids(&sandbox, "outage").contains(&5));
+}
+
+#[test]
+fn delete_through_the_listener_clears_a_failed_event() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    let listener = Listener::start(
+        &sandbox,
+        &[
+            "--settle-delay",
+            "50ms",
+            "--reconcile-every",
+            "0",
+            "--max-attempts",
+            "1",
+        ],
+    );
+    odoo.set_down(true);
+    post_like_odoo(listener.addr, &sync_path(), &odoo_body(ODOO17_ACTION, 5)).unwrap();
+    eventually(Duration::from_secs(10), "the event marked failed", || {
+        listener.status(Some(SECRET))["queue"]["failed"] == json!(1)
+    });
+
+    let deleted = sandbox.json(&["delete", "5", "--json"]);
+    assert_eq!(deleted["records"], json!([{"id": 5, "status": "deleted"}]));
+    assert_eq!(listener.status(Some(SECRET))["queue"]["failed"], json!(0));
 }

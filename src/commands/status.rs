@@ -89,7 +89,10 @@ pub async fn report_with<S: IndexStore>(
         problems.push(message.to_string());
     }
     if let Some(queue) = queue {
-        sync["queue"] = queue.to_json();
+        if let Some(problem) = failed_events_problem(&queue) {
+            problems.push(problem);
+        }
+        sync["queue"] = queue_json(&queue);
     }
     Ok(json!({
         "odoo": odoo,
@@ -98,6 +101,33 @@ pub async fn report_with<S: IndexStore>(
         "sync": sync,
         "problems": problems,
     }))
+}
+
+/// The queue's counts and its `failed_events` list, as `/webhook/status` reports them.
+fn queue_json(queue: &QueueReport) -> Value {
+    let mut value = queue.to_json();
+    value["failed_events"] = json!(queue.failed_events);
+    value
+}
+
+/// The problem that failed webhook events make, if there are any.
+fn failed_events_problem(queue: &QueueReport) -> Option<String> {
+    let ids: Vec<String> = queue
+        .failed_events
+        .iter()
+        .filter(|event| event["retrying"] == json!(false))
+        .filter_map(|event| event["id"].as_u64())
+        .map(|id| id.to_string())
+        .collect();
+    if ids.is_empty() {
+        return None;
+    }
+    let events = if ids.len() == 1 { "event" } else { "events" };
+    Some(format!(
+        "{} webhook {events} failed after the last attempt (leads {}); the listener retries          them after its next successful sync-new, and `crm-vec sync-record ID` or          `crm-vec delete ID` through the listener clears one",
+        ids.len(),
+        ids.join(", ")
+    ))
 }
 
 /// Counts the leads written after the checkpoint and the age of the oldest of them.
@@ -287,7 +317,7 @@ fn print_table(ctx: &Invocation, report: &Value) -> Result<()> {
         ("Last full rebuild", run_line(&sync["last_full_rebuild"])),
         ("Last sync-new", run_line(&sync["last_sync_new"])),
     ];
-    for (label, value) in rows {
+    for (label, value) in rows.into_iter().chain(queue_rows(&sync["queue"])) {
         table.add_row(vec![label.to_string(), value]);
     }
     if let Some(error) = odoo.get("error") {
@@ -298,6 +328,40 @@ fn print_table(ctx: &Invocation, report: &Value) -> Result<()> {
     }
     ctx.output.data(&table.to_string())?;
     Ok(())
+}
+
+/// The rows of the webhook queue, when a listener has one, and one per failed event.
+fn queue_rows(queue: &Value) -> Vec<(&'static str, String)> {
+    if queue.is_null() {
+        return Vec::new();
+    }
+    let count = |key: &str| queue[key].as_u64().unwrap_or(0).to_string();
+    let oldest = match queue["oldest_pending_age_s"].as_u64() {
+        Some(age) => age.to_string(),
+        None => "-".to_string(),
+    };
+    let mut rows = vec![
+        ("Webhooks pending", count("pending")),
+        ("Webhooks in flight", count("in_flight")),
+        ("Webhooks failed", count("failed")),
+        ("Oldest pending (s)", oldest),
+    ];
+    for event in queue["failed_events"].as_array().into_iter().flatten() {
+        if event["retrying"] == json!(true) {
+            continue;
+        }
+        rows.push((
+            "Failed event",
+            format!(
+                "lead {} ({}, {} attempts): {}",
+                event["id"],
+                event["kind"].as_str().unwrap_or("?"),
+                event["attempts"],
+                event["last_error"].as_str().unwrap_or("-")
+            ),
+        ));
+    }
+    rows
 }
 
 /// "2026-11-02 09:00:00 id 44 (120 s ago)", or "-" before the first rebuild.

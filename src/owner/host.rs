@@ -306,18 +306,31 @@ impl IndexHost {
             .await
     }
 
-    /// Runs an incremental sync.
+    /// Runs an incremental sync. After a run that wrote, the listener's failed events are
+    /// queued again: Odoo answered, so they may succeed now.
     pub async fn sync_new(&self, options: &SyncNewOptions, call: &Call) -> Result<SyncNewReport> {
-        let _writing = self.write_lock("a sync-new", call.write_wait()).await?;
-        let ctx = self.context(Arc::clone(&call.reporter)).await?;
-        self.checked(crate::sync::sync_new(&ctx, options).await)
-            .await
+        let report = {
+            let _writing = self.write_lock("a sync-new", call.write_wait()).await?;
+            let ctx = self.context(Arc::clone(&call.reporter)).await?;
+            self.checked(crate::sync::sync_new(&ctx, options).await)
+                .await?
+        };
+        if let (Some(listener), false) = (self.listener(), options.dry_run) {
+            listener.requeue_failed();
+        }
+        Ok(report)
     }
 
-    /// Removes leads from the index.
+    /// Removes leads from the index, and their failed events from the listener's queue.
     pub async fn delete(&self, ids: &[u64], call: &Call) -> Result<(Summary, Vec<RecordOutcome>)> {
-        let _writing = self.write_lock("a delete", call.write_wait()).await?;
-        crate::sync::delete_records(self.store.as_ref(), ids).await
+        let deleted = {
+            let _writing = self.write_lock("a delete", call.write_wait()).await?;
+            crate::sync::delete_records(self.store.as_ref(), ids).await?
+        };
+        if let Some(listener) = self.listener() {
+            listener.clear_failed(ids);
+        }
+        Ok(deleted)
     }
 
     /// Builds a new index from every lead and switches to it.

@@ -45,7 +45,9 @@ impl Kind {
 #[serde(rename_all = "snake_case")]
 pub enum State {
     Pending,
-    /// Out of attempts: kept and reported until a new event for the lead arrives.
+    /// Out of attempts: kept and reported until a new event for the lead arrives, a sync or
+    /// delete of the lead through the listener succeeds, or a successful sync-new queues it
+    /// again.
     Failed,
 }
 
@@ -326,6 +328,58 @@ impl Queue {
         };
         self.persist(ids)?;
         Ok(earlier)
+    }
+
+    /// Makes every failed entry pending again, due now and with fresh attempts. Returns how
+    /// many there were.
+    pub fn requeue_failed(&self) -> Result<usize, QueueError> {
+        let now = now_ms();
+        let ids: Vec<u64> = {
+            let mut entries = self.lock();
+            let mut ids = Vec::new();
+            for (id, entry) in entries.map.iter_mut() {
+                if entry.state == State::Failed {
+                    entry.state = State::Pending;
+                    entry.attempts = 0;
+                    entry.not_found = 0;
+                    entry.due_ms = now;
+                    ids.push(*id);
+                }
+            }
+            ids
+        };
+        let count = ids.len();
+        if count > 0 {
+            self.persist(ids)?;
+        }
+        Ok(count)
+    }
+
+    /// Removes the failed entries of these leads; pending ones stay. Returns how many were
+    /// removed.
+    pub fn clear_failed(&self, ids: &[u64]) -> Result<usize, QueueError> {
+        let cleared: Vec<u64> = {
+            let mut entries = self.lock();
+            let failed: Vec<u64> = ids
+                .iter()
+                .copied()
+                .filter(|id| {
+                    entries
+                        .map
+                        .get(id)
+                        .is_some_and(|entry| entry.state == State::Failed)
+                })
+                .collect();
+            for id in &failed {
+                entries.map.remove(id);
+            }
+            failed
+        };
+        let count = cleared.len();
+        if count > 0 {
+            self.persist(cleared)?;
+        }
+        Ok(count)
     }
 
     /// Gives entries back without a decision, e.g. when processing was cut short.
@@ -630,5 +684,51 @@ mod tests {
             .finish(vec![(5, taken[0].1.seq, failed_retry(60_000))])
             .unwrap();
         assert!(!later);
+    }
+
+    #[test]
+    fn failed_entries_are_requeued_with_fresh_attempts() {
+        let queue = Queue::open(&temp_path("requeue")).unwrap();
+        queue
+            .push(&[
+                incoming(5, Kind::Sync, 0),
+                incoming(6, Kind::Delete, 60_000),
+            ])
+            .unwrap();
+        let taken = queue.take_now(&[5]);
+        let failed = Finish::Failed {
+            error: "Odoo is down".to_string(),
+        };
+        queue.finish(vec![(5, taken[0].1.seq, failed)]).unwrap();
+        assert_eq!(queue.report().failed, 1);
+
+        assert_eq!(queue.requeue_failed().unwrap(), 1);
+        let entry = queue.get(5).unwrap();
+        assert_eq!(entry.state, State::Pending);
+        assert_eq!(entry.attempts, 0);
+        assert!(entry.due_ms <= now_ms());
+        assert_eq!(queue.report().failed, 0);
+        assert_eq!(
+            queue.get(6).unwrap().due_ms,
+            queue.get(6).unwrap().first_ms + 60_000
+        );
+        assert_eq!(queue.requeue_failed().unwrap(), 0);
+    }
+
+    #[test]
+    fn clearing_removes_only_failed_entries() {
+        let queue = Queue::open(&temp_path("clear")).unwrap();
+        queue
+            .push(&[incoming(5, Kind::Sync, 0), incoming(6, Kind::Sync, 0)])
+            .unwrap();
+        let taken = queue.take_now(&[5]);
+        let failed = Finish::Failed {
+            error: "Odoo is down".to_string(),
+        };
+        queue.finish(vec![(5, taken[0].1.seq, failed)]).unwrap();
+
+        assert_eq!(queue.clear_failed(&[5, 6, 7]).unwrap(), 1);
+        assert!(queue.get(5).is_none());
+        assert!(queue.get(6).is_some());
     }
 }

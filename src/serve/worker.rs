@@ -258,6 +258,27 @@ impl Processor {
         Ok((report.summary, outcomes))
     }
 
+    /// Queues the failed events again with fresh attempts, and wakes the worker for them.
+    pub fn requeue_failed(&self) {
+        match self.queue.requeue_failed() {
+            Ok(0) => {}
+            Ok(count) => {
+                tracing::info!(count, "failed events queued again after a successful sync");
+                self.wake.notify_one();
+            }
+            Err(err) => tracing::error!(error = %err, "could not queue the failed events again"),
+        }
+    }
+
+    /// Drops the failed events of these leads: a command has just dealt with them.
+    pub fn clear_failed(&self, ids: &[u64]) {
+        match self.queue.clear_failed(ids) {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "failed events cleared by a delete"),
+            Err(err) => tracing::error!(error = %err, "could not clear failed events"),
+        }
+    }
+
     /// Calls the sync core for the batch. Deletes from the queue re-read the lead like a sync,
     /// so a deletion that was rolled back in Odoo keeps the lead; immediate deletes remove the
     /// points without asking Odoo.
