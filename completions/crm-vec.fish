@@ -38,7 +38,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_needs_command" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_needs_command" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_needs_command" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -74,7 +74,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand full-rebuild" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -99,7 +99,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-record" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -125,7 +125,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand sync-new" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -152,7 +152,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -184,7 +184,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -210,12 +210,12 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l deep -d 'Compare every id in Odoo with the index, to count missing and orphaned points'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l check -d 'Exit 1 when the backlog is older than --max-lag or drift is found (for health checks)'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l check -d 'Exit 1 when a problem is found: a backlog older than --max-lag, drift, failed webhook events (for health checks)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'
@@ -243,7 +243,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -277,7 +277,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -303,7 +303,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand completions" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -328,7 +328,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand man" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -352,7 +352,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and not __fish_seen_subcommand_from show help" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -378,7 +378,7 @@ local\t'a model run in-process (EMBEDDINGS_MODEL_DIR, `local` feature)'
 none\t'keyword vectors only: no API key, no cost'"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l archived -d 'Policy for archived (lost) leads [default: remove]' -r -f -a "remove\t'archived leads leave the index'
 keep\t'they stay, hidden from searches unless --include-archived'"
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, e.g. 30s or 2m; a bare number is seconds [default: 0]' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l lock-timeout -d 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"

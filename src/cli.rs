@@ -122,8 +122,9 @@ pub struct GlobalArgs {
     )]
     pub archived: Option<String>,
 
-    /// How long to wait for another process that has the embedded index open, e.g. 30s or 2m;
-    /// a bare number is seconds [default: 0]
+    /// How long to wait for another process that has the embedded index open, or, when the work
+    /// runs in the process that owns it, for the write in progress there (at least 30 s); e.g.
+    /// 30s or 2m, a bare number is seconds [default: 0]
     #[arg(
         long,
         global = true,
@@ -200,7 +201,8 @@ pub enum Command {
     ///
     /// MCP clients (Claude Desktop, Cursor, IDE agents) start this command themselves. stdout
     /// carries only the protocol; logs go to stderr. The process keeps the embedded index open
-    /// for its lifetime.
+    /// for its lifetime, and other commands on it run in this process. When another process
+    /// (serve, or another assistant's mcp) owns the index already, the tools run in that one.
     #[command(after_help = MCP_EXAMPLES)]
     Mcp(McpArgs),
 
@@ -453,7 +455,8 @@ pub struct StatusArgs {
     #[arg(long)]
     pub deep: bool,
 
-    /// Exit 1 when the backlog is older than --max-lag or drift is found (for health checks)
+    /// Exit 1 when a problem is found: a backlog older than --max-lag, drift, failed webhook
+    /// events (for health checks)
     #[arg(long)]
     pub check: bool,
 

@@ -12,6 +12,7 @@ pub mod index;
 pub mod mcp;
 pub mod odoo;
 pub mod output;
+pub mod owner;
 pub mod secret;
 pub mod serve;
 pub mod settings;

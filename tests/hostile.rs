@@ -363,10 +363,14 @@ fn trace_log_of_serve_holds_no_secret() {
     )
     .unwrap();
     assert_eq!(garbage.status, 400);
-    let waited = post_like_odoo(
+    // Not Odoo's 1 s: a wait may also wait for the batch in progress, up to --wait-timeout.
+    let waited = request(
         listener.addr,
+        "POST",
         &format!("{sync}&wait=true"),
-        &odoo_body(ODOO17_ACTION, 4),
+        &[("Content-Type", "application/json")],
+        odoo_body(ODOO17_ACTION, 4).as_bytes(),
+        Duration::from_secs(15),
     )
     .unwrap();
     assert_eq!(waited.status, 200, "{}", waited.text);

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{ChildStdin, Stdio};
 use std::sync::mpsc;
@@ -19,7 +20,7 @@ use tokio::io::AsyncReadExt;
 
 use support::harness::Sandbox;
 use support::odoo::{OdooStandIn, OdooVersion, StandInConfig};
-use support::webhook::{eventually, get, odoo_body, post_like_odoo, ODOO17_ACTION};
+use support::webhook::{eventually, get, odoo_body, post_like_odoo, Listener, ODOO17_ACTION};
 
 /// Demo leads with "chair" in their name.
 const CHAIR_LEADS: [u64; 5] = [4, 5, 22, 32, 38];
@@ -515,6 +516,179 @@ async fn odoo_down_fails_only_syncs() {
     session.stop().await;
 }
 
+/// Collects every key path of a JSON document's objects ("sync.queue.pending"), to compare
+/// the shape of two outputs whose values differ.
+fn key_paths(value: &Value) -> BTreeSet<String> {
+    let mut paths = BTreeSet::new();
+    let mut stack = vec![(String::new(), value)];
+    while let Some((prefix, value)) = stack.pop() {
+        let Some(object) = value.as_object() else {
+            continue;
+        };
+        for (key, child) in object {
+            let path = format!("{prefix}{key}");
+            stack.push((format!("{path}."), child));
+            paths.insert(path);
+        }
+    }
+    paths
+}
+
+/// The write commands of `commands_from_other_processes_run_in_mcp`, with `--json`.
+const WRITES: [&[&str]; 4] = [
+    &["sync-new", "--json"],
+    &["sync-record", "6", "--json"],
+    &["delete", "4", "--json"],
+    &["full-rebuild", "--json"],
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_from_other_processes_run_in_mcp() {
+    let (odoo, mut sandbox) = rebuilt(OdooVersion::V17);
+    // Long enough for the commands after the session to wait until the server has exited.
+    sandbox.set("CRM_VEC_LOCK_TIMEOUT", "20");
+    let search_alone = sandbox.json(&["search", "chairs", "--json"]);
+    let table_alone = sandbox.run(&["search", "chairs"]);
+    let status_alone = sandbox.json(&["status", "--json"]);
+    let session = Session::start(&sandbox, &[]).await;
+
+    let handed: Vec<Value> = tokio::task::block_in_place(|| {
+        assert_eq!(sandbox.json(&["search", "chairs", "--json"]), search_alone);
+        assert_eq!(
+            sandbox.run(&["search", "chairs"]).stdout,
+            table_alone.stdout
+        );
+        let status = sandbox.json(&["status", "--json"]);
+        assert_eq!(key_paths(&status), key_paths(&status_alone));
+        assert_eq!(status["index"]["points"], json!(39));
+        odoo.update_lead(5, json!({"name": "Quotation for 50 Stools"}));
+        WRITES.iter().map(|args| sandbox.json(args)).collect()
+    });
+    assert!(handed[0]["upserted"].as_u64() >= Some(1), "{}", handed[0]);
+    assert_eq!(
+        handed[1]["records"],
+        json!([{"id": 6, "status": "unchanged"}])
+    );
+    assert_eq!(
+        handed[2]["records"],
+        json!([{"id": 4, "status": "deleted"}])
+    );
+    assert_eq!(handed[3]["upserted"], json!(39));
+    // The assistant's search finds what the other processes wrote.
+    let stools = session.search_ids(json!({"query": "stools"})).await;
+    assert_eq!(stools.first(), Some(&5));
+    session.stop().await;
+
+    // Run alone, the same commands print documents of the same shape.
+    for (args, handed) in WRITES.iter().zip(&handed) {
+        let alone = tokio::task::block_in_place(|| sandbox.json(args));
+        assert_eq!(key_paths(&alone), key_paths(handed), "{args:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn second_mcp_forwards_then_takes_over() {
+    let (_odoo, mut sandbox) = rebuilt(OdooVersion::V17);
+    sandbox.set("CRM_VEC_LOCK_TIMEOUT", "20");
+    let first = Session::start(&sandbox, &[]).await;
+    let second = Session::start(&sandbox, &[]).await;
+
+    let ids = second.search_ids(json!({"query": "chairs"})).await;
+    assert_eq!(sorted(ids[..5].to_vec()), CHAIR_LEADS.to_vec());
+    let deleted = second.ok(DELETE, json!({"record_id": 4})).await;
+    assert_eq!(deleted["results"][0]["status"], json!("deleted"));
+    assert!(!first
+        .search_ids(json!({"query": "chairs"}))
+        .await
+        .contains(&4));
+    let status = second.ok(STATUS, json!({})).await;
+    assert_eq!(status["index"]["points"], json!(38));
+    // The owner's progress reaches the second server's client as notifications.
+    let rebuilt = second.ok(SYNC, json!({"mode": "full_rebuild"})).await;
+    assert_eq!(rebuilt["upserted"], json!(39));
+    let progress = second.recorder.progress.lock().unwrap().clone();
+    assert_eq!(
+        progress.last().map(|p| p.progress),
+        Some(44.0),
+        "{progress:?}"
+    );
+    assert!(first
+        .search_ids(json!({"query": "chairs"}))
+        .await
+        .contains(&4));
+
+    // The first server exits; the second opens the index on its next call and owns it.
+    first.stop().await;
+    let deleted = second.ok(DELETE, json!({"record_id": 5})).await;
+    assert_eq!(deleted["results"][0]["status"], json!("deleted"));
+    // Another process reaches the index through the second server now.
+    let status = tokio::task::block_in_place(|| sandbox.json(&["status", "--json"]));
+    assert_eq!(status["index"]["points"], json!(38));
+    second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_beside_serve_leaves_webhooks_flowing() {
+    let (odoo, sandbox) = rebuilt(OdooVersion::V17);
+    let listener = Listener::start(
+        &sandbox,
+        &["--settle-delay", "200ms", "--reconcile-every", "0"],
+    );
+    let session = Session::start(&sandbox, &[]).await;
+    let ids = session.search_ids(json!({"query": "chairs"})).await;
+    assert_eq!(sorted(ids[..5].to_vec()), CHAIR_LEADS.to_vec());
+
+    // A webhook during the assistant's session is processed at once, not when it ends.
+    odoo.update_lead(6, json!({"name": "Wombat habitat furniture"}));
+    tokio::task::block_in_place(|| {
+        let answer = post_like_odoo(listener.addr, "/webhook/sync", &odoo_body(ODOO17_ACTION, 6))
+            .expect("the webhook is answered");
+        assert_eq!(answer.status, 202, "{}", answer.text);
+        listener.wait_idle(None, Duration::from_secs(10));
+    });
+    let wombats = session.search_ids(json!({"query": "wombat"})).await;
+    assert_eq!(wombats.first(), Some(&6));
+
+    // The tools run in serve: a sync goes through its queue.
+    let synced = session
+        .ok(SYNC, json!({"mode": "sync_record", "record_id": 5}))
+        .await;
+    assert_eq!(synced["results"][0]["status"], json!("unchanged"));
+    assert!(
+        listener.stderr().contains("event unchanged lead=5"),
+        "not through serve's queue:\n{}",
+        listener.stderr()
+    );
+    let status = tokio::task::block_in_place(|| sandbox.json(&["status", "--json"]));
+    assert_eq!(status["sync"]["queue"]["pending"], json!(0), "{status}");
+
+    // serve receives the webhooks already, so a second listener is refused.
+    let listen = format!("127.0.0.1:{}", free_port());
+    let second = tokio::task::block_in_place(|| sandbox.run(&["mcp", "--listen", &listen]));
+    assert_eq!(second.code, 1, "{}", second.all_output());
+    assert!(second.stderr.contains("crm-vec"), "{}", second.stderr);
+    assert!(second.stderr.contains("Drop --listen"), "{}", second.stderr);
+    session.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listeners_refuse_an_index_mcp_owns() {
+    let (_odoo, sandbox) = rebuilt(OdooVersion::V17);
+    let session = Session::start(&sandbox, &[]).await;
+
+    let serve = tokio::task::block_in_place(|| sandbox.run(&["serve", "--port", "0"]));
+    assert_eq!(serve.code, 1, "{}", serve.all_output());
+    assert!(serve.stderr.contains("crm-vec mcp"), "{}", serve.stderr);
+    assert!(serve.stderr.contains("--listen"), "{}", serve.stderr);
+
+    let listen = format!("127.0.0.1:{}", free_port());
+    let args = ["mcp", "--listen", listen.as_str()];
+    let second = tokio::task::block_in_place(|| sandbox.run(&args));
+    assert_eq!(second.code, 1, "{}", second.all_output());
+    assert!(second.stderr.contains("crm-vec mcp"), "{}", second.stderr);
+    session.stop().await;
+}
+
 /// A client that writes JSON-RPC lines by hand and keeps every line the server prints.
 struct RawClient {
     stdin: Option<ChildStdin>,
@@ -730,10 +904,24 @@ async fn listen_webhook_updates_next_search() {
     let searched: Value = serde_json::from_str(&search.stdout).expect("search prints JSON");
     assert!(hit_ids(&searched).contains(&38), "{searched}");
 
-    // The tools keep the index open, so it is not lent to other commands.
-    let status = tokio::task::block_in_place(|| sandbox.run(&["status", "--json"]));
-    assert_eq!(status.code, 1, "{}", status.all_output());
-    assert!(status.stderr.contains("mcp --listen"), "{}", status.stderr);
+    // The other commands run in this process too, and status shows its queue.
+    let status = tokio::task::block_in_place(|| sandbox.json(&["status", "--json"]));
+    assert_eq!(status["index"]["points"], json!(39));
+    assert_eq!(status["sync"]["queue"]["pending"], json!(0), "{status}");
+    let writes = tokio::task::block_in_place(|| {
+        let sync_new = sandbox.run(&["sync-new", "--json"]);
+        let delete = sandbox.run(&["delete", "38", "--json"]);
+        let rebuild = sandbox.run(&["full-rebuild", "--json"]);
+        [sync_new, delete, rebuild]
+    });
+    for run in &writes {
+        assert_eq!(run.code, 0, "{}", run.all_output());
+    }
+    assert_eq!(
+        writes[1].json()["records"],
+        json!([{"id": 38, "status": "deleted"}])
+    );
+    assert_eq!(writes[2].json()["upserted"], json!(39));
 
     // Closing stdin stops the listener too, cleanly.
     let stderr = Arc::clone(&session.stderr);

@@ -9,8 +9,8 @@ use super::{exit_for, print_summary, Invocation};
 use crate::cli::IdsArgs;
 
 pub async fn run(ctx: &Invocation, args: IdsArgs) -> Result<ExitCode> {
-    let store = ctx.open_store()?;
-    let (summary, outcomes) = crate::sync::delete_records(&store, &args.ids).await?;
+    let route = ctx.route().await?;
+    let (summary, outcomes) = route.delete(&args.ids, &ctx.call(None)).await?;
     print_outcomes(ctx, &outcomes)?;
     print_summary(
         ctx,

@@ -3,13 +3,17 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use super::Invocation;
 use crate::cli::McpArgs;
-use crate::index::any::AnyStore;
+use crate::index::IndexError;
+use crate::mcp::access::IndexAccess;
 use crate::mcp::CrmServer;
-use crate::serve::{Lending, ServeHandle, Shutdown};
+use crate::owner::host::IndexHost;
+use crate::owner::server::OwnerSocket;
+use crate::owner::Route;
+use crate::serve::{ServeHandle, Shutdown};
 use crate::settings::SettingsError;
 
 pub async fn run(ctx: Invocation, args: McpArgs) -> Result<ExitCode> {
@@ -19,25 +23,28 @@ pub async fn run(ctx: Invocation, args: McpArgs) -> Result<ExitCode> {
     };
     // Progress bars never reach the terminal here: the tools pass their own reporter, and
     // stdout belongs to the protocol.
-    let store = Arc::new(ctx.open_store()?);
     let stop = Arc::new(Shutdown::default());
-    let listener = match address {
-        Some((host, port)) => Some(start_listener(&ctx, &args, host, port, &store, &stop).await?),
-        None => None,
+    let (access, listener) = match address {
+        Some((host, port)) => {
+            let (access, handle) = start_listener(&ctx, &args, host, port, &stop).await?;
+            (access, Some(handle))
+        }
+        None => (find_index(&ctx).await?, None),
     };
+    let access = Arc::new(access);
 
-    let server = CrmServer::new(
-        ctx,
-        store,
-        args.read_only,
-        listener.as_ref().map(ServeHandle::store_slot),
-    )?;
+    let server = CrmServer::new(ctx.settings.clone(), Arc::clone(&access), args.read_only);
     server.warm_up();
     tracing::debug!(read_only = args.read_only, "serving MCP on stdio");
-    let served = crate::mcp::serve_stdio(server).await;
+    let served = tokio::select! {
+        served = crate::mcp::serve_stdio(server) => served,
+        () = crate::serve::wait_for_signal() => Ok(()),
+    };
 
-    // The client closed stdin (or the session failed): the listener stops with it.
+    // The client closed stdin (or the session failed): the listener stops with it. The owner
+    // socket goes first, because another process may bind it once this one lets go.
     stop.stop();
+    access.close().await;
     if let Some(handle) = listener {
         handle.stopped().await;
     }
@@ -45,39 +52,48 @@ pub async fn run(ctx: Invocation, args: McpArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Starts the webhook listener of `--listen` on the store the tools use.
+/// Finds the owner of the index, or opens it. An index locked by a process that is no owner
+/// (a `full-rebuild`) does not stop the server: each tool call tries again.
+async fn find_index(ctx: &Invocation) -> Result<IndexAccess> {
+    let access = IndexAccess::find(ctx.clone());
+    match access.route().await {
+        Ok(Route::Owner(_)) => {
+            tracing::info!("another crm-vec process owns the index; the tools run in it")
+        }
+        Ok(Route::Local(_)) => {}
+        Err(err) if is_locked(&err) => {
+            tracing::warn!("{err:#}; each tool call tries to open it again")
+        }
+        Err(err) => return Err(err),
+    }
+    Ok(access)
+}
+
+fn is_locked(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|cause| matches!(cause.downcast_ref(), Some(IndexError::Locked { .. })))
+}
+
+/// Opens the index for this process and starts the webhook listener of `--listen` on it.
 async fn start_listener(
     ctx: &Invocation,
     args: &McpArgs,
     host: String,
     port: u16,
-    store: &Arc<AnyStore>,
     stop: &Arc<Shutdown>,
-) -> Result<ServeHandle> {
-    // A running `crm-vec serve` lent this process its index. That listener keeps the index
-    // current already, and a second one would take over its owner socket.
-    if crate::serve::owner::lent_queue().is_some() {
-        bail!(
-            "--listen {host}:{port}: `crm-vec serve` already runs on this index and receives \
-             its webhooks; drop --listen, or stop serve first"
-        );
-    }
+) -> Result<(IndexAccess, ServeHandle)> {
+    let store = crate::owner::open_for_listener(&ctx.settings, "mcp --listen").await?;
+    let index = Arc::new(IndexHost::new(ctx.clone(), store));
+    index.provider().await?;
     let config = super::serve::listener_config(host, port, &args.listener);
-    let handle = crate::serve::start(
-        &ctx.settings,
-        ctx.provider()?,
-        config,
-        Arc::clone(store),
-        // The tools keep the store open, so the index cannot be closed for a loan.
-        Lending::Refused,
-        Arc::clone(stop),
-    )
-    .await?;
+    let handle = crate::serve::start(Arc::clone(&index), config, Arc::clone(stop)).await?;
+    let socket = OwnerSocket::open(Arc::clone(&index), "mcp --listen")?;
     eprintln!(
         "crm-vec mcp listening for webhooks on http://{}",
         handle.local_addr()
     );
-    Ok(handle)
+    let access = IndexAccess::owned(ctx.clone(), index, Some(socket));
+    Ok((access, handle))
 }
 
 /// Splits `HOST:PORT` (`[::1]:PORT` for IPv6) into its parts.

@@ -14,24 +14,23 @@ mod sync_record;
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
 use crate::cli::{Command, ConfigCommand};
 use crate::embed::openai::OpenAiClient;
 use crate::embed::voyage::VoyageClient;
-use crate::embed::{Bm25, Provider};
-use crate::index::any::AnyStore;
-use crate::index::embedded::EmbeddedStore;
-use crate::index::server::ServerStore;
+use crate::embed::Provider;
 use crate::index::IndexError;
 use crate::odoo::OdooClient;
 use crate::output::Output;
+use crate::owner::host::Call;
+use crate::owner::Route;
 use crate::settings::{EmbeddingSettings, Settings};
-use crate::sync::{Reporter, SyncContext, DEFAULT_EMBED_CONCURRENCY};
+use crate::sync::NoProgress;
 
 /// What every command gets: the resolved settings and the output decisions.
+#[derive(Debug, Clone)]
 pub struct Invocation {
     pub settings: Settings,
     pub output: Output,
@@ -55,77 +54,25 @@ pub async fn run(command: Command, ctx: Invocation) -> Result<ExitCode> {
 }
 
 impl Invocation {
-    /// Opens the index store named by the settings: the Qdrant server of `QDRANT_URL`, or
-    /// the embedded index in the data directory.
-    pub fn open_store(&self) -> Result<AnyStore> {
-        if let Some(qdrant) = self.settings.qdrant()? {
-            let store = ServerStore::open(qdrant, &self.settings.collection)?;
-            return Ok(AnyStore::Server(store));
-        }
-        Ok(AnyStore::Embedded(self.open_embedded()?))
+    /// Where this command's work runs: in the process that owns the embedded index, when one
+    /// runs, else on the index (or the Qdrant server) opened here. See [`crate::owner`].
+    pub async fn route(&self) -> Result<Route> {
+        Route::for_command(self).await
     }
 
-    /// Connects to the `crm-vec serve` or `crm-vec mcp --listen` that owns the embedded index,
-    /// when one runs. With a Qdrant server there is no owner.
-    pub fn index_owner(&self) -> Result<Option<crate::serve::owner::Owner>> {
-        if self.settings.qdrant()?.is_some() {
-            return Ok(None);
-        }
-        Ok(crate::serve::owner::Owner::find(&self.settings))
-    }
-
-    /// Opens the embedded index. While `crm-vec serve` owns it, `sync-record` goes through
-    /// the listener's queue (printed here, then the process exits) and every other command
-    /// borrows the index from the listener for as long as this process runs.
-    fn open_embedded(&self) -> Result<EmbeddedStore> {
-        let settings = &self.settings;
-        let locked = match EmbeddedStore::open(
-            &settings.data_dir,
-            &settings.collection,
-            settings.lock_timeout,
-        ) {
-            Err(err @ crate::index::IndexError::Locked { .. }) => err,
-            opened => return Ok(opened?),
+    /// How a write of this command runs: `progress` on a terminal, and the wait for the
+    /// index that `--lock-timeout` allows.
+    pub fn call(&self, progress: Option<&str>) -> Call {
+        let reporter = match progress {
+            Some(verb) => self.output.reporter(verb),
+            None => Arc::new(NoProgress),
         };
-        let Some(owner) = crate::serve::owner::Owner::find(settings) else {
-            return Err(locked.into());
-        };
-        if let Some(ids) = crate::serve::owner::sync_record_ids() {
-            let (summary, outcomes) = owner.sync_records(&ids)?;
-            sync_record::print_outcomes(self, &outcomes)?;
-            let records = serde_json::to_value(&outcomes)?;
-            print_summary(self, "sync-record", &summary, Some(("records", records)))?;
-            std::process::exit(if summary.failed > 0 { 1 } else { 0 });
-        }
-        owner.lend(settings, settings.lock_timeout.max(Duration::from_secs(30)))
+        Call::new(reporter, &self.settings)
     }
 
     /// The configured dense embedding provider, if any.
     pub fn provider(&self) -> Result<Option<Provider>> {
-        Ok(match &self.settings.embeddings {
-            EmbeddingSettings::None => None,
-            EmbeddingSettings::Voyage(voyage) => Some(Provider::Voyage(
-                VoyageClient::new(voyage.clone()).context("invalid Voyage settings")?,
-            )),
-            EmbeddingSettings::OpenAi(openai) => Some(Provider::OpenAi(
-                OpenAiClient::new(openai.clone())
-                    .context("invalid OpenAI-compatible embedding settings")?,
-            )),
-            #[cfg(feature = "local")]
-            EmbeddingSettings::Local { model_dir } => Some(Provider::Local(
-                crate::embed::local::LocalModel::open(model_dir).with_context(|| {
-                    format!(
-                        "could not open the local embedding model (EMBEDDINGS_MODEL_DIR={})",
-                        model_dir.display()
-                    )
-                })?,
-            )),
-            #[cfg(not(feature = "local"))]
-            EmbeddingSettings::Local { .. } => anyhow::bail!(
-                "EMBEDDINGS_PROVIDER=local needs {}",
-                crate::settings::LOCAL_FEATURE_HINT
-            ),
-        })
+        provider_for(&self.settings)
     }
 
     /// Connects to Odoo: detects the version and protocol and logs in.
@@ -133,25 +80,34 @@ impl Invocation {
         let settings = self.settings.odoo()?;
         Ok(OdooClient::connect(settings).await?)
     }
+}
 
-    /// Everything a sync run needs, connected.
-    pub async fn sync_context(&self, reporter: Arc<dyn Reporter>) -> Result<SyncContext<AnyStore>> {
-        let provider = self.provider()?;
-        // The lock first: a second process should fail before it spends any Odoo calls.
-        let store = self.open_store()?;
-        let odoo = self.connect_odoo().await?;
-        Ok(SyncContext {
-            odoo,
-            provider,
-            bm25: Bm25::new(),
-            store,
-            archived: self.settings.archived,
-            reporter,
-            page_size: self.settings.page_size()?,
-            messages_per_lead: self.settings.messages_per_lead()?,
-            embed_concurrency: DEFAULT_EMBED_CONCURRENCY,
-        })
-    }
+/// The dense embedding provider these settings configure, if any.
+pub fn provider_for(settings: &Settings) -> Result<Option<Provider>> {
+    Ok(match &settings.embeddings {
+        EmbeddingSettings::None => None,
+        EmbeddingSettings::Voyage(voyage) => Some(Provider::Voyage(
+            VoyageClient::new(voyage.clone()).context("invalid Voyage settings")?,
+        )),
+        EmbeddingSettings::OpenAi(openai) => Some(Provider::OpenAi(
+            OpenAiClient::new(openai.clone())
+                .context("invalid OpenAI-compatible embedding settings")?,
+        )),
+        #[cfg(feature = "local")]
+        EmbeddingSettings::Local { model_dir } => Some(Provider::Local(
+            crate::embed::local::LocalModel::open(model_dir).with_context(|| {
+                format!(
+                    "could not open the local embedding model (EMBEDDINGS_MODEL_DIR={})",
+                    model_dir.display()
+                )
+            })?,
+        )),
+        #[cfg(not(feature = "local"))]
+        EmbeddingSettings::Local { .. } => anyhow::bail!(
+            "EMBEDDINGS_PROVIDER=local needs {}",
+            crate::settings::LOCAL_FEATURE_HINT
+        ),
+    })
 }
 
 /// Writes a summary as JSON on stdout, or as one line on stderr.
@@ -205,6 +161,18 @@ fn cause_hint(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
     }
     if let Some(serve) = cause.downcast_ref::<crate::serve::ServeError>() {
         return serve.hint();
+    }
+    if let Some(remote) = cause.downcast_ref::<crate::owner::client::RemoteError>() {
+        return remote.hint();
+    }
+    if let Some(taken) = cause.downcast_ref::<crate::owner::IndexTaken>() {
+        return Some(taken.hint());
+    }
+    if let Some(crate::owner::host::HostError::Busy { .. }) = cause.downcast_ref() {
+        return Some(
+            "wait for it to finish, or raise --lock-timeout (a write waits at least 30 s)"
+                .to_string(),
+        );
     }
     if let Some(index) = cause.downcast_ref::<IndexError>() {
         return index_hint(index);
@@ -295,10 +263,4 @@ fn listener_holder(holder: &str) -> Option<(&str, &'static str)> {
         "mcp" => Some((pid, "mcp")),
         _ => None,
     }
-}
-
-/// The webhook queue: the running listener's, or the one `crm-vec serve` left on disk;
-/// `None` when serve never ran on this index.
-pub async fn queue_status(ctx: &Invocation) -> Option<serde_json::Value> {
-    Some(crate::serve::queue_status(&ctx.settings)).filter(|queue| !queue.is_null())
 }

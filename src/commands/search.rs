@@ -7,7 +7,6 @@ use serde_json::json;
 
 use super::Invocation;
 use crate::cli::SearchArgs;
-use crate::embed::Bm25;
 use crate::index::SearchFilter;
 use crate::output::format_amount;
 use crate::settings::SettingsError;
@@ -23,25 +22,12 @@ pub async fn run(ctx: &Invocation, args: SearchArgs) -> Result<ExitCode> {
         max_revenue: args.max_revenue,
         include_archived: args.include_archived,
     };
-    let hits = match ctx.index_owner()? {
-        // The owner has the index open, so it searches faster than this process could open
-        // the index, and without closing it for a loan.
-        Some(owner) => owner.search(&args.query, &filter, args.limit as usize)?,
-        None => {
-            let store = ctx.open_store()?;
-            let provider = ctx.provider()?;
-            crate::sync::search::search(
-                &store,
-                provider.as_ref(),
-                &Bm25::new(),
-                &args.query,
-                filter,
-                args.limit as usize,
-            )
-            .await
-            .map_err(flag_error)?
-        }
-    };
+    let hits = ctx
+        .route()
+        .await?
+        .search(&args.query, filter, args.limit as usize)
+        .await
+        .map_err(flag_error)?;
 
     if ctx.output.json {
         let hits: Vec<_> = hits.iter().map(|hit| hit.to_json()).collect();

@@ -12,8 +12,7 @@ use crate::settings::SettingsError;
 
 pub async fn run(ctx: Invocation, args: ServeArgs) -> Result<ExitCode> {
     let config = config(&ctx, &args)?;
-    let provider = ctx.provider()?;
-    crate::serve::run(&ctx.settings, provider, config).await?;
+    crate::serve::run(ctx, config).await?;
     Ok(ExitCode::SUCCESS)
 }
 

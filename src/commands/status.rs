@@ -10,13 +10,14 @@ use crate::cli::StatusArgs;
 use crate::index::{IndexStore, VectorIndex};
 use crate::odoo::OdooClient;
 use crate::secret::redact_url;
+use crate::serve::queue::QueueReport;
 use crate::sync::incremental::{drift, expected_ids};
 use crate::sync::state::Checkpoint;
 use crate::sync::{check_layout, format_unix, parse_odoo_datetime};
 
 pub async fn run(ctx: &Invocation, args: StatusArgs) -> Result<ExitCode> {
-    let store = ctx.open_store()?;
-    let report = report_with(ctx, &store, args.deep, args.max_lag * 60).await?;
+    let route = ctx.route().await?;
+    let report = route.status(args.deep, args.max_lag * 60).await?;
 
     if ctx.output.json {
         ctx.output.json_value(&report)?;
@@ -36,18 +37,15 @@ pub async fn run(ctx: &Invocation, args: StatusArgs) -> Result<ExitCode> {
 /// Default for the age of the oldest unsynced change that counts as a problem, in seconds.
 pub const DEFAULT_MAX_LAG_S: u64 = 30 * 60;
 
-/// Builds the `status --json` document from an open store, without the full id comparison.
-pub async fn report<S: IndexStore>(ctx: &Invocation, store: &S) -> Result<Value> {
-    report_with(ctx, store, false, DEFAULT_MAX_LAG_S).await
-}
-
 /// Builds the `status --json` document. With `deep`, every id in Odoo is compared with the
-/// index to count missing and orphaned points. `problems` lists what `--check` fails on.
+/// index to count missing and orphaned points. `queue` is the webhook queue of the listener,
+/// when there is one. `problems` lists what `--check` fails on.
 pub async fn report_with<S: IndexStore>(
     ctx: &Invocation,
     store: &S,
     deep: bool,
     max_lag_s: u64,
+    queue: Option<QueueReport>,
 ) -> Result<Value> {
     let (odoo, client) = odoo_status(ctx).await;
     let live = store.open_live().await?;
@@ -91,8 +89,11 @@ pub async fn report_with<S: IndexStore>(
     if let Some(message) = embedding["mismatch"].as_str() {
         problems.push(message.to_string());
     }
-    if let Some(queue) = crate::commands::queue_status(ctx).await {
-        sync["queue"] = queue;
+    if let Some(queue) = queue {
+        if let Some(problem) = failed_events_problem(&queue) {
+            problems.push(problem);
+        }
+        sync["queue"] = queue_json(&queue);
     }
     Ok(json!({
         "odoo": odoo,
@@ -101,6 +102,35 @@ pub async fn report_with<S: IndexStore>(
         "sync": sync,
         "problems": problems,
     }))
+}
+
+/// The queue's counts and its `failed_events` list, as `/webhook/status` reports them.
+fn queue_json(queue: &QueueReport) -> Value {
+    let mut value = queue.to_json();
+    value["failed_events"] = json!(queue.failed_events);
+    value
+}
+
+/// The problem that failed webhook events make, if there are any.
+fn failed_events_problem(queue: &QueueReport) -> Option<String> {
+    let ids: Vec<String> = queue
+        .failed_events
+        .iter()
+        .filter(|event| event["retrying"] == json!(false))
+        .filter_map(|event| event["id"].as_u64())
+        .map(|id| id.to_string())
+        .collect();
+    if ids.is_empty() {
+        return None;
+    }
+    let events = if ids.len() == 1 { "event" } else { "events" };
+    Some(format!(
+        "{} webhook {events} failed after the last attempt (leads {}); the listener retries \
+         them after its next successful sync-new, and `crm-vec sync-record ID` or \
+         `crm-vec delete ID` through the listener clears one",
+        ids.len(),
+        ids.join(", ")
+    ))
 }
 
 /// Counts the leads written after the checkpoint's second and the age of the oldest of them.
@@ -300,7 +330,7 @@ fn print_table(ctx: &Invocation, report: &Value) -> Result<()> {
         ("Last full rebuild", run_line(&sync["last_full_rebuild"])),
         ("Last sync-new", run_line(&sync["last_sync_new"])),
     ];
-    for (label, value) in rows {
+    for (label, value) in rows.into_iter().chain(queue_rows(&sync["queue"])) {
         table.add_row(vec![label.to_string(), value]);
     }
     if let Some(error) = odoo.get("error") {
@@ -311,6 +341,40 @@ fn print_table(ctx: &Invocation, report: &Value) -> Result<()> {
     }
     ctx.output.data(&table.to_string())?;
     Ok(())
+}
+
+/// The rows of the webhook queue, when a listener has one, and one per failed event.
+fn queue_rows(queue: &Value) -> Vec<(&'static str, String)> {
+    if queue.is_null() {
+        return Vec::new();
+    }
+    let count = |key: &str| queue[key].as_u64().unwrap_or(0).to_string();
+    let oldest = match queue["oldest_pending_age_s"].as_u64() {
+        Some(age) => age.to_string(),
+        None => "-".to_string(),
+    };
+    let mut rows = vec![
+        ("Webhooks pending", count("pending")),
+        ("Webhooks in flight", count("in_flight")),
+        ("Webhooks failed", count("failed")),
+        ("Oldest pending (s)", oldest),
+    ];
+    for event in queue["failed_events"].as_array().into_iter().flatten() {
+        if event["retrying"] == json!(true) {
+            continue;
+        }
+        rows.push((
+            "Failed event",
+            format!(
+                "lead {} ({}, {} attempts): {}",
+                event["id"],
+                event["kind"].as_str().unwrap_or("?"),
+                event["attempts"],
+                event["last_error"].as_str().unwrap_or("-")
+            ),
+        ));
+    }
+    rows
 }
 
 /// "2026-11-02 09:00:00 id 44 (120 s ago)", or "-" before the first rebuild.

@@ -14,7 +14,7 @@ use crate::sync::{SyncNewOptions, SyncNewReport};
 const IDS_SHOWN: usize = 50;
 
 pub async fn run(ctx: &Invocation, args: SyncNewArgs) -> Result<ExitCode> {
-    let sync = ctx.sync_context(ctx.output.reporter("syncing")).await?;
+    let route = ctx.route().await?;
     let options = SyncNewOptions {
         overlap: Duration::from_secs(args.overlap),
         since: args.since,
@@ -22,7 +22,7 @@ pub async fn run(ctx: &Invocation, args: SyncNewArgs) -> Result<ExitCode> {
         refresh_payload: args.refresh_payload,
         dry_run: args.dry_run,
     };
-    let report = crate::sync::sync_new(&sync, &options).await?;
+    let report = route.sync_new(&options, &ctx.call(Some("syncing"))).await?;
     print_report(ctx, &report)?;
     Ok(if report.summary.failed > 0 {
         ExitCode::from(1)

@@ -6,11 +6,11 @@ use anyhow::Result;
 
 use super::{exit_for, print_summary, Invocation};
 use crate::cli::IdsArgs;
-use crate::sync::{NoProgress, RecordOutcome, RecordStatus};
+use crate::sync::{RecordOutcome, RecordStatus};
 
 pub async fn run(ctx: &Invocation, args: IdsArgs) -> Result<ExitCode> {
-    let sync = ctx.sync_context(std::sync::Arc::new(NoProgress)).await?;
-    let (summary, outcomes) = crate::sync::sync_records(&sync, &args.ids).await?;
+    let route = ctx.route().await?;
+    let (summary, outcomes) = route.sync_records(&args.ids, &ctx.call(None)).await?;
     print_outcomes(ctx, &outcomes)?;
     print_summary(
         ctx,

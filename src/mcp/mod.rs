@@ -5,11 +5,11 @@
 //! a protocol error: bad arguments, Odoo being down or an unknown lead id come back as a
 //! tool result with `isError` set and a message the model can act on.
 //!
-//! The server owns the index store for its lifetime (with `--listen`, together with the webhook
-//! listener in the same process). The sync context (which needs a logged-in
-//! Odoo client) is built on the first call that needs it, because Odoo may be down when the
+//! The tools run on the index this process owns, or in the process that owns it ([`access`]).
+//! Odoo is connected on the first call that needs it, because Odoo may be down when the
 //! assistant starts the server and searching must work regardless.
 
+pub mod access;
 pub mod arguments;
 pub mod format;
 pub mod progress;
@@ -26,24 +26,18 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_handler, tool_router, ErrorData, RoleServer, ServerHandler};
 use serde_json::{json, Value};
-use tokio::sync::{Mutex, OnceCell, RwLockWriteGuard};
+use tokio::sync::OnceCell;
 
-use crate::commands::Invocation;
-use crate::embed::{Bm25, Provider};
-use crate::index::any::AnyStore;
+use crate::commands::status::DEFAULT_MAX_LAG_S;
 use crate::odoo::OdooClient;
-use crate::serve::worker::StoreSlot;
-use crate::sync::{
-    RecordStatus, Reporter, Summary, SyncContext, SyncNewOptions, DEFAULT_EMBED_CONCURRENCY,
-    DEFAULT_PAGE_SIZE,
-};
-use arguments::{DeleteInput, SearchInput, StatusInput, SyncCall, SyncInput};
+use crate::owner::host::Call;
+use crate::settings::Settings;
+use crate::sync::search::SearchHit;
+use crate::sync::{NoProgress, RecordOutcome, RecordStatus, Reporter, Summary, SyncNewOptions};
+use access::IndexAccess;
+use arguments::{DeleteInput, SearchCall, SearchInput, StatusInput, SyncCall, SyncInput};
 use format::LeadLinks;
-use progress::ProgressRelay;
-
-/// The store type the server works on: one open store, shared with the webhook listener when
-/// `--listen` runs one.
-pub type Store = Arc<AnyStore>;
+use progress::ToolProgress;
 
 const SEARCH_TOOL: &str = "odoo_crm_semantic_search";
 const SYNC_TOOL: &str = "odoo_crm_sync_embeddings";
@@ -64,24 +58,13 @@ stage, salesperson, team, type and expected revenue; every hit has the lead id a
 Odoo. Use odoo_crm_sync_status to see whether the index is current, and \
 odoo_crm_sync_embeddings with mode sync_new to bring it up to date.";
 
-/// The state every tool shares: the open store, the embedding provider and the lazily built
-/// sync context.
+/// The state every tool shares.
 struct State {
-    invocation: Invocation,
-    store: Store,
-    provider: Option<Provider>,
-    bm25: Bm25,
+    settings: Settings,
+    access: Arc<IndexAccess>,
     read_only: bool,
-    relay: Arc<ProgressRelay>,
-    /// Built on the first sync call. A failed attempt (Odoo down) is retried by the next one.
-    sync: OnceCell<SyncContext<Store>>,
-    /// One sync or delete at a time: a lead synced while a full rebuild copies the index
-    /// could otherwise be lost when the rebuild switches over.
-    writes: Mutex<()>,
-    /// The index slot of the webhook listener running in this process, if any. Write tools
-    /// hold its write lock, so the listener's workers wait for them as for each other.
-    listener: Option<StoreSlot>,
-    /// The major version of Odoo for links, probed once when no sync context has it.
+    /// The major version of Odoo for links, probed once when this process has no Odoo
+    /// connection to ask.
     odoo_major: OnceCell<Option<u32>>,
 }
 
@@ -93,15 +76,9 @@ pub struct CrmServer {
 }
 
 impl CrmServer {
-    /// Creates a server on an open store. With `read_only`, it serves only search and status;
-    /// `listener` is the index slot of a webhook listener that shares the store.
-    pub fn new(
-        invocation: Invocation,
-        store: Store,
-        read_only: bool,
-        listener: Option<StoreSlot>,
-    ) -> Result<CrmServer> {
-        let provider = invocation.provider()?;
+    /// Creates a server whose tools reach the index through `access`. With `read_only`, it
+    /// serves only search and status.
+    pub fn new(settings: Settings, access: Arc<IndexAccess>, read_only: bool) -> CrmServer {
         let mut tool_router = Self::tool_router();
         if read_only {
             for name in WRITE_TOOLS {
@@ -109,21 +86,15 @@ impl CrmServer {
             }
         }
         let state = State {
-            invocation,
-            store,
-            provider,
-            bm25: Bm25::new(),
+            settings,
+            access,
             read_only,
-            relay: Arc::new(ProgressRelay::default()),
-            sync: OnceCell::new(),
-            writes: Mutex::new(()),
-            listener,
             odoo_major: OnceCell::new(),
         };
-        Ok(CrmServer {
+        CrmServer {
             state: Arc::new(state),
             tool_router,
-        })
+        }
     }
 
     /// Starts learning the Odoo version in the background, so the first search has its links.
@@ -160,16 +131,7 @@ impl CrmServer {
             Err(invalid) => return tool_error(invalid.to_string()),
         };
         let state = &self.state;
-        let hits = crate::sync::search::search(
-            &state.store,
-            state.provider.as_ref(),
-            &state.bm25,
-            &call.query,
-            call.filter,
-            call.limit,
-        )
-        .await;
-        match hits {
+        match state.search(&call).await {
             Ok(hits) => {
                 let links = state.links().await;
                 let structured = format::hits_json(&call.query, &hits, &links);
@@ -206,17 +168,17 @@ impl CrmServer {
             Ok(call) => call,
             Err(invalid) => return tool_error(invalid.to_string()),
         };
-        let _writing = self.state.writes.lock().await;
-        let _listener_paused = self.state.pause_listener().await;
-        let ctx = match self.state.sync_context().await {
-            Ok(ctx) => ctx,
-            Err(err) => return failure(&err),
+        let (reporter, progress) = match context.meta.get_progress_token() {
+            Some(token) => {
+                let (reporter, writer) = ToolProgress::attach(context.peer.clone(), token);
+                (reporter as Arc<dyn Reporter>, Some(writer))
+            }
+            None => (Arc::new(NoProgress) as Arc<dyn Reporter>, None),
         };
-        let progress = context
-            .meta
-            .get_progress_token()
-            .map(|token| self.state.relay.attach(context.peer.clone(), token));
-        let outcome = run_sync(ctx, call).await;
+        let outcome = self
+            .state
+            .run_sync(call, &Call::new(reporter, &self.state.settings))
+            .await;
         if let Some(progress) = progress {
             progress.finish().await;
         }
@@ -241,10 +203,7 @@ impl CrmServer {
             Ok(id) => id,
             Err(invalid) => return tool_error(invalid.to_string()),
         };
-        let _writing = self.state.writes.lock().await;
-        let _listener_paused = self.state.pause_listener().await;
-        let (summary, outcomes) = match crate::sync::delete_records(&self.state.store, &[id]).await
-        {
+        let (summary, outcomes) = match self.state.delete(id).await {
             Ok(done) => done,
             Err(err) => return failure(&err.context(format!("could not remove lead {id}"))),
         };
@@ -284,8 +243,7 @@ impl CrmServer {
         if let Err(invalid) = arguments::status(&arguments) {
             return tool_error(invalid.to_string());
         }
-        let state = &self.state;
-        match crate::commands::status::report(&state.invocation, &state.store).await {
+        match self.state.status().await {
             // The text is the JSON itself, as MCP recommends for clients that read only text.
             // It is compact because indentation costs context and adds no information.
             Ok(report) => result(report.to_string(), report, false),
@@ -323,57 +281,66 @@ impl ServerHandler for CrmServer {
 }
 
 impl State {
-    /// Waits until the listener's workers are between batches and keeps them waiting while
-    /// the returned guard lives. Webhooks are still accepted and queued meanwhile.
-    async fn pause_listener(&self) -> Option<RwLockWriteGuard<'_, Option<Store>>> {
-        match &self.listener {
-            Some(slot) => Some(slot.write().await),
-            None => None,
-        }
+    async fn search(&self, call: &SearchCall) -> Result<Vec<SearchHit>> {
+        let route = self.access.route().await?;
+        route
+            .search(&call.query, call.filter.clone(), call.limit)
+            .await
     }
 
-    /// Returns the sync context, connecting to Odoo on first use.
-    async fn sync_context(&self) -> Result<&SyncContext<Store>> {
-        self.sync
-            .get_or_try_init(|| async {
-                let odoo = self
-                    .invocation
-                    .connect_odoo()
-                    .await
-                    .context("could not connect to Odoo")?;
-                Ok::<_, anyhow::Error>(SyncContext {
-                    odoo,
-                    provider: self.provider.clone(),
-                    bm25: self.bm25.clone(),
-                    store: self.store.clone(),
-                    archived: self.invocation.settings.archived,
-                    reporter: Arc::clone(&self.relay) as Arc<dyn Reporter>,
-                    page_size: DEFAULT_PAGE_SIZE,
-                    embed_concurrency: DEFAULT_EMBED_CONCURRENCY,
-                    messages_per_lead: self.invocation.settings.messages_per_lead()?,
-                })
-            })
-            .await
+    async fn delete(&self, id: u64) -> Result<(Summary, Vec<RecordOutcome>)> {
+        let call = Call::new(Arc::new(NoProgress), &self.settings);
+        self.access.route().await?.delete(&[id], &call).await
+    }
+
+    async fn status(&self) -> Result<Value> {
+        let route = self.access.route().await?;
+        route.status(false, DEFAULT_MAX_LAG_S).await
+    }
+
+    /// Runs one sync request and describes its outcome.
+    async fn run_sync(&self, request: SyncCall, call: &Call) -> CallToolResult {
+        let route = match self.access.route().await {
+            Ok(route) => route,
+            Err(err) => return failure(&err),
+        };
+        match request {
+            SyncCall::FullRebuild => match route.full_rebuild(false, call).await {
+                Ok(summary) => summary_result("Full rebuild", &summary, summary.to_json()),
+                Err(err) => {
+                    failure(&err.context("the full rebuild failed; the previous index stays"))
+                }
+            },
+            SyncCall::SyncNew => match route.sync_new(&SyncNewOptions::default(), call).await {
+                Ok(report) => {
+                    let structured = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
+                    summary_result("Sync of new changes", &report.summary, structured)
+                }
+                Err(err) => failure(&err.context("the incremental sync failed")),
+            },
+            SyncCall::SyncRecord(id) => match route.sync_records(&[id], call).await {
+                Ok((summary, outcomes)) => record_result(id, &summary, &outcomes),
+                Err(err) => failure(&err.context(format!("could not sync lead {id}"))),
+            },
+        }
     }
 
     /// Chooses the link form from the version of the connected client, or of a probe.
     async fn links(&self) -> LeadLinks {
-        let base = self
-            .invocation
-            .settings
-            .odoo_url()
-            .map(crate::secret::redact_url);
+        let base = self.settings.odoo_url().map(crate::secret::redact_url);
         LeadLinks::for_version(base.as_deref(), self.odoo_major().await)
     }
 
     async fn odoo_major(&self) -> Option<u32> {
-        if let Some(ctx) = self.sync.get() {
-            return Some(ctx.odoo.version().major);
+        if let Some(host) = self.access.host() {
+            if let Some(major) = host.odoo_major().await {
+                return Some(major);
+            }
         }
         *self
             .odoo_major
             .get_or_init(|| async {
-                let settings = self.invocation.settings.odoo().ok()?;
+                let settings = self.settings.odoo().ok()?;
                 let probe = OdooClient::probe_version(&settings);
                 match tokio::time::timeout(VERSION_PROBE_TIMEOUT, probe).await {
                     Ok(Ok(version)) => Some(version.major),
@@ -388,58 +355,34 @@ impl State {
     }
 }
 
-/// Runs one sync request and describes its outcome.
-async fn run_sync(ctx: &SyncContext<Store>, call: SyncCall) -> CallToolResult {
-    match call {
-        SyncCall::FullRebuild => match crate::sync::full_rebuild(ctx, false).await {
-            Ok(summary) => summary_result("Full rebuild", &summary, summary.to_json()),
-            Err(err) => failure(&err.context("the full rebuild failed; the previous index stays")),
-        },
-        SyncCall::SyncNew => match sync_new(ctx).await {
-            Ok((summary, structured)) => {
-                summary_result("Sync of new changes", &summary, structured)
-            }
-            Err(err) => failure(&err.context("the incremental sync failed")),
-        },
-        SyncCall::SyncRecord(id) => match crate::sync::sync_records(ctx, &[id]).await {
-            Ok((summary, outcomes)) => {
-                let status = outcomes.first().map(|outcome| outcome.status);
-                let structured = json!({"summary": summary.to_json(), "results": outcomes});
-                match status {
-                    Some(RecordStatus::NotFound) => result(
-                        format!(
-                            "Lead {id} was not found in Odoo (deleted, or not visible to this \
-                             user); its point, if any, was removed from the index."
-                        ),
-                        structured,
-                        true,
-                    ),
-                    Some(RecordStatus::Archived) => result(
-                        format!(
-                            "Lead {id} is archived in Odoo, so it is kept out of the index \
-                             (CRM_VEC_ARCHIVED=remove)."
-                        ),
-                        structured,
-                        false,
-                    ),
-                    Some(RecordStatus::Unchanged) => result(
-                        format!("Lead {id} was already up to date in the index."),
-                        structured,
-                        false,
-                    ),
-                    _ => summary_result(&format!("Sync of lead {id}"), &summary, structured),
-                }
-            }
-            Err(err) => failure(&err.context(format!("could not sync lead {id}"))),
-        },
+/// Describes the outcome of a sync of one lead.
+fn record_result(id: u64, summary: &Summary, outcomes: &[RecordOutcome]) -> CallToolResult {
+    let status = outcomes.first().map(|outcome| outcome.status);
+    let structured = json!({"summary": summary.to_json(), "results": outcomes});
+    match status {
+        Some(RecordStatus::NotFound) => result(
+            format!(
+                "Lead {id} was not found in Odoo (deleted, or not visible to this user); its \
+                 point, if any, was removed from the index."
+            ),
+            structured,
+            true,
+        ),
+        Some(RecordStatus::Archived) => result(
+            format!(
+                "Lead {id} is archived in Odoo, so it is kept out of the index \
+                 (CRM_VEC_ARCHIVED=remove)."
+            ),
+            structured,
+            false,
+        ),
+        Some(RecordStatus::Unchanged) => result(
+            format!("Lead {id} was already up to date in the index."),
+            structured,
+            false,
+        ),
+        _ => summary_result(&format!("Sync of lead {id}"), summary, structured),
     }
-}
-
-/// Runs the incremental sync and returns its summary and its report as structured content.
-async fn sync_new(ctx: &SyncContext<Store>) -> Result<(Summary, Value)> {
-    let report = crate::sync::sync_new(ctx, &SyncNewOptions::default()).await?;
-    let structured = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
-    Ok((report.summary, structured))
 }
 
 /// Describes a sync summary in one line of text, and marks partial work as an error.

@@ -1,8 +1,8 @@
 //! Progress of sync runs as MCP progress notifications.
 //!
-//! The sync context is built once and keeps one reporter, but each tool call brings its own
-//! progress token (or none). So the reporter is a relay: a call that asked for progress attaches
-//! a sink for its token while it runs, and the relay forwards to whatever sink is attached.
+//! A tool call that carries a progress token gets a [`ToolProgress`] reporter of its own. The
+//! sync core reports into it on this host, and when the tool runs in the process that owns the
+//! index, the owner's progress lines are replayed into it (see [`crate::owner::client`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,34 +14,35 @@ use tokio::task::JoinHandle;
 
 use crate::sync::Reporter;
 
-/// A reporter that forwards to the progress sink of the running tool call, if any.
-#[derive(Default)]
-pub struct ProgressRelay {
-    sink: Mutex<Option<Sink>>,
-}
+/// Leads done so far and the total, when known.
+type Update = (u64, Option<u64>);
 
-/// The destination of the progress of one tool call.
-struct Sink {
+/// A reporter that sends MCP progress notifications for one tool call.
+pub struct ToolProgress {
     done: AtomicU64,
     total: AtomicU64,
-    updates: mpsc::UnboundedSender<(u64, Option<u64>)>,
+    /// Closed by [`ProgressWriter::finish`], after which updates are dropped.
+    updates: Mutex<Option<mpsc::UnboundedSender<Update>>>,
 }
 
-/// A sink attached to the relay. [`Attached::finish`] detaches it and waits until every
-/// notification is written, so none arrives after the tool's result.
-pub struct Attached {
-    relay: Arc<ProgressRelay>,
+/// Writes the notifications of a [`ToolProgress`]. [`ProgressWriter::finish`] waits until
+/// every notification is written, so none arrives after the tool's result.
+pub struct ProgressWriter {
+    progress: Arc<ToolProgress>,
     writer: JoinHandle<()>,
 }
 
-impl ProgressRelay {
-    /// Attaches a sink that sends notifications for `token` to `peer`.
+impl ToolProgress {
+    /// A reporter whose notifications for `token` go to `peer`.
     ///
     /// Notifications go through a channel to one writer task, because [`Reporter`] methods are
     /// synchronous and sending a notification is an async write. The channel keeps them in
     /// order.
-    pub fn attach(self: &Arc<Self>, peer: Peer<RoleServer>, token: ProgressToken) -> Attached {
-        let (updates, mut received) = mpsc::unbounded_channel::<(u64, Option<u64>)>();
+    pub fn attach(
+        peer: Peer<RoleServer>,
+        token: ProgressToken,
+    ) -> (Arc<ToolProgress>, ProgressWriter) {
+        let (updates, mut received) = mpsc::unbounded_channel::<Update>();
         let writer = tokio::spawn(async move {
             while let Some((done, total)) = received.recv().await {
                 let mut param = ProgressNotificationParam::new(token.clone(), done as f64);
@@ -54,51 +55,52 @@ impl ProgressRelay {
                 }
             }
         });
-        *self.lock() = Some(Sink {
+        let progress = Arc::new(ToolProgress {
             done: AtomicU64::new(0),
             total: AtomicU64::new(0),
-            updates,
+            updates: Mutex::new(Some(updates)),
         });
-        Attached {
-            relay: Arc::clone(self),
+        let writer = ProgressWriter {
+            progress: Arc::clone(&progress),
             writer,
-        }
+        };
+        (progress, writer)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Sink>> {
-        self.sink.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn send(&self, sink: &Sink) {
-        let total = match sink.total.load(Ordering::Relaxed) {
+    fn send(&self) {
+        let total = match self.total.load(Ordering::Relaxed) {
             0 => None,
             total => Some(total),
         };
-        let _ = sink
-            .updates
-            .send((sink.done.load(Ordering::Relaxed), total));
+        let update = (self.done.load(Ordering::Relaxed), total);
+        let updates = self.updates.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(updates) = updates.as_ref() {
+            let _ = updates.send(update);
+        }
     }
 }
 
-impl Attached {
+impl ProgressWriter {
     pub async fn finish(self) {
-        // Dropping the sink closes the channel, which ends the writer after the last update.
-        self.relay.lock().take();
+        // Dropping the sender closes the channel, which ends the writer after the last update.
+        self.progress
+            .updates
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         let _ = self.writer.await;
     }
 }
 
-impl Reporter for ProgressRelay {
+impl Reporter for ToolProgress {
     fn start(&self, total: Option<u64>) {
         // MCP wants progress to grow with every notification, so a second run within one
         // call (none does this today) continues from where the first stopped.
-        if let Some(sink) = self.lock().as_ref() {
-            let done = sink.done.load(Ordering::Relaxed);
-            let total = total.map_or(0, |total| done + total);
-            sink.total.store(total, Ordering::Relaxed);
-            if done == 0 {
-                self.send(sink);
-            }
+        let done = self.done.load(Ordering::Relaxed);
+        let total = total.map_or(0, |total| done + total);
+        self.total.store(total, Ordering::Relaxed);
+        if done == 0 {
+            self.send();
         }
     }
 
@@ -106,10 +108,8 @@ impl Reporter for ProgressRelay {
         if count == 0 {
             return;
         }
-        if let Some(sink) = self.lock().as_ref() {
-            sink.done.fetch_add(count, Ordering::Relaxed);
-            self.send(sink);
-        }
+        self.done.fetch_add(count, Ordering::Relaxed);
+        self.send();
     }
 
     fn finish(&self) {}

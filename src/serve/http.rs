@@ -353,9 +353,16 @@ fn wait_for(app: &App, kind: Kind, event: &Event) -> Answer {
     let processor = Arc::clone(&app.processor);
     let ids = event.ids.clone();
     let timeout = app.wait_timeout;
-    let task = app
-        .runtime
-        .spawn(async move { processor.process_now(&ids, timeout).await.0 });
+    // A task of its own: the entries must be finished even after the answer timed out. When
+    // the write lock stays busy (a full rebuild), nothing is processed and the workers take
+    // the event once its settle delay (the wait timeout) has passed.
+    let task = app.runtime.spawn(async move {
+        processor
+            .process_now(&ids, Some(timeout))
+            .await
+            .map(|report| report.results)
+            .unwrap_or_default()
+    });
     let results = app
         .runtime
         .block_on(async { tokio::time::timeout(app.wait_timeout, task).await });

@@ -4,37 +4,35 @@
 //! second and never retries; in 17.0 and 18.0 it posts before its transaction commits. So each
 //! event is written to a durable queue ([`queue`]) and answered at once ([`http`]), and workers
 //! ([`worker`]) read the lead after a settle delay, through the same sync core as the CLI.
-//! Connections are accepted in front of tiny_http with deadlines ([`front`]); other commands
-//! reach the index through the owner socket ([`owner`]); a periodic incremental sync catches
-//! what no webhook delivered.
+//! Connections are accepted in front of tiny_http with deadlines ([`front`]); a periodic
+//! incremental sync catches what no webhook delivered. The listener runs on an index host
+//! ([`crate::owner`]), which other commands reach through the owner socket.
 
 pub mod auth;
 mod front;
 pub mod http;
-pub mod owner;
 pub mod queue;
 pub mod worker;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::unix::fs::DirBuilderExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use serde_json::Value;
-use tokio::sync::{Notify, RwLock};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use self::auth::Auth;
 use self::http::App;
 use self::queue::Queue;
-use self::worker::{Processor, RetryPolicy, StoreSlot};
-use crate::embed::Provider;
+use self::worker::{Processor, RetryPolicy};
+use crate::commands::Invocation;
 use crate::index::any::AnyStore;
-use crate::index::embedded::EmbeddedStore;
-use crate::settings::Settings;
+use crate::owner::host::{Call, IndexHost};
+use crate::owner::server::OwnerSocket;
 use crate::sync::SyncNewOptions;
 
 /// File name of the queue in the collection directory.
@@ -107,43 +105,19 @@ impl Shutdown {
     }
 }
 
-/// Whether the listener may lend its index to other crm-vec processes (see [`owner`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lending {
-    /// The listener has the only handle to the store, so it can close the index for a
-    /// borrower and open it again afterwards.
-    Allowed,
-    /// Another part of this process keeps the store open too (the MCP tools), so the index
-    /// cannot be closed. `sync-record` from other processes still goes through the queue.
-    Refused,
-}
-
 /// Runs the listener until SIGINT or SIGTERM: `crm-vec serve`.
-pub async fn run(
-    settings: &Settings,
-    provider: Option<Provider>,
-    config: ServeConfig,
-) -> Result<()> {
-    let store = EmbeddedStore::open(
-        &settings.data_dir,
-        &settings.collection,
-        settings.lock_timeout,
-    )
-    .context("serve keeps the index open while it runs")?;
-    let store = Arc::new(AnyStore::Embedded(store));
+pub async fn run(invocation: Invocation, config: ServeConfig) -> Result<()> {
+    let store = crate::owner::open_for_listener(&invocation.settings, "serve").await?;
+    let host = Arc::new(IndexHost::new(invocation, store));
+    host.provider().await?;
     let stop = Arc::new(Shutdown::default());
-    let handle = start(
-        settings,
-        provider,
-        config,
-        store,
-        Lending::Allowed,
-        Arc::clone(&stop),
-    )
-    .await?;
+    let handle = start(Arc::clone(&host), config, Arc::clone(&stop)).await?;
+    let socket = OwnerSocket::open(host, "serve")?;
     eprintln!("crm-vec serve listening on http://{}", handle.local_addr());
     wait_for_signal().await;
     stop.stop();
+    // The socket goes first: another process may bind it once this one lets go of the index.
+    socket.close().await;
     handle.stopped().await;
     Ok(())
 }
@@ -157,7 +131,6 @@ pub struct ServeHandle {
     front: JoinHandle<()>,
     tasks: Vec<JoinHandle<()>>,
     dispatchers: Vec<std::thread::JoinHandle<()>>,
-    socket: Option<PathBuf>,
     backend_dir: PathBuf,
 }
 
@@ -167,13 +140,8 @@ impl ServeHandle {
         self.local
     }
 
-    /// Returns the workers' index slot. While a caller has its write lock, the workers wait.
-    pub fn store_slot(&self) -> StoreSlot {
-        Arc::clone(&self.processor.store)
-    }
-
     /// Waits for the stop signal, then for the listener to stop: no new connections, the
-    /// batch in hand finished or left in the queue, the sockets removed.
+    /// batch in hand finished or left in the queue, the HTTP socket removed.
     pub async fn stopped(self) {
         self.stop.wait().await;
         tracing::info!("stopping: no new connections; queued events stay on disk");
@@ -191,30 +159,20 @@ impl ServeHandle {
             }
         })
         .await;
-        if let Some(socket) = &self.socket {
-            let _ = std::fs::remove_file(socket);
-        }
         let _ = std::fs::remove_dir_all(&self.backend_dir);
-        if let Ok(mut running) = RUNNING.lock() {
-            *running = None;
-        }
         tracing::info!(pending = self.processor.queue.report().pending, "stopped");
     }
 }
 
-/// The listener of this process, for `status` run in the same process (the MCP status tool).
-static RUNNING: std::sync::Mutex<Option<Arc<Processor>>> = std::sync::Mutex::new(None);
-
-/// Starts the listener on a store the caller has opened, and returns once it is bound. It
-/// runs until `stop` is given; then [`ServeHandle::stopped`] waits for it to wind down.
+/// Starts the listener on a host, and returns once it is bound. It runs until `stop` is
+/// given; then [`ServeHandle::stopped`] waits for it to wind down. The caller binds the owner
+/// socket once this returns, so that requests from other processes find the listener.
 pub async fn start(
-    settings: &Settings,
-    provider: Option<Provider>,
+    host: Arc<IndexHost>,
     config: ServeConfig,
-    store: Arc<AnyStore>,
-    lending: Lending,
     stop: Arc<Shutdown>,
 ) -> Result<ServeHandle> {
+    let settings = host.settings();
     let auth = Auth::from_setting(settings.value("WEBHOOK_SECRET"));
     let addr = resolve(&config.host, config.port)?;
     if !addr.ip().is_loopback() && !auth.required() {
@@ -228,7 +186,7 @@ pub async fn start(
         );
     }
 
-    let collection_dir = match store.as_ref() {
+    let collection_dir = match host.store().as_ref() {
         AnyStore::Embedded(embedded) => embedded.collection_dir().to_path_buf(),
         // A Qdrant server keeps no files here, but the queue needs a directory.
         AnyStore::Server(_) => {
@@ -238,19 +196,15 @@ pub async fn start(
             dir
         }
     };
-    // Only an embedded index is locked, so only then do other processes look for an owner.
-    let lends_index = matches!(store.as_ref(), AnyStore::Embedded(_));
     let queue = Queue::open(&collection_dir.join(QUEUE_FILE))?;
     queue.cap_due(config.policy.settle);
     let pending = queue.report();
-    let slot = Arc::new(RwLock::new(Some(store)));
     let processor = Arc::new(Processor::new(
         queue,
-        slot,
-        settings.clone(),
-        provider,
+        Arc::clone(&host),
         config.policy.clone(),
     ));
+    host.attach_listener(&processor);
 
     let listener = front::listen(addr).with_context(|| format!("could not listen on {addr}"))?;
     let local = listener.local_addr()?;
@@ -285,29 +239,14 @@ pub async fn start(
         limits,
         Arc::clone(&stop),
     ));
-    let mut tasks = Vec::new();
-    let socket = if lends_index {
-        let socket = owner::socket_path(settings);
-        tasks.push(tokio::spawn(owner::serve(
-            owner::bind(&socket)?,
+    let tasks = vec![
+        tokio::spawn(Arc::clone(&processor).run(Arc::clone(&stop))),
+        tokio::spawn(reconcile_loop(
             Arc::clone(&processor),
-            lending,
+            config.reconcile_every,
             Arc::clone(&stop),
-        )));
-        Some(socket)
-    } else {
-        None
-    };
-    tasks.push(tokio::spawn(Arc::clone(&processor).run(Arc::clone(&stop))));
-    tasks.push(tokio::spawn(reconcile_loop(
-        Arc::clone(&processor),
-        config.reconcile_every,
-        Arc::clone(&stop),
-    )));
-    if let Ok(mut running) = RUNNING.lock() {
-        *running = Some(Arc::clone(&processor));
-    }
-
+        )),
+    ];
     tracing::info!(
         auth_required = auth.required(),
         pending = pending.pending,
@@ -322,7 +261,6 @@ pub async fn start(
         front,
         tasks,
         dispatchers,
-        socket,
         backend_dir,
     })
 }
@@ -366,7 +304,8 @@ fn raise_open_files_limit() {
     }
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGINT or SIGTERM.
+pub async fn wait_for_signal() {
     let mut terminate =
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(signal) => signal,
@@ -401,55 +340,21 @@ async fn reconcile_loop(processor: Arc<Processor>, every: Duration, stop: Arc<Sh
 }
 
 async fn reconcile_once(processor: &Processor) {
-    let guard = processor.store.read().await;
-    let Some(store) = guard.clone() else {
-        return;
-    };
     let started = std::time::Instant::now();
-    let result = match processor.context(store).await {
-        Ok(ctx) => run_sync_new(&ctx).await,
-        Err(err) => Err(err),
-    };
+    let result = processor
+        .host
+        .sync_new(&SyncNewOptions::default(), &Call::unbounded())
+        .await;
     let duration_ms = started.elapsed().as_millis() as u64;
     match result {
         Ok(report) => tracing::info!(
             duration_ms,
-            upserted = report["upserted"].as_u64().unwrap_or(0),
-            deleted = report["deleted"].as_u64().unwrap_or(0),
+            upserted = report.summary.upserted,
+            deleted = report.summary.deleted,
             "periodic sync-new done"
         ),
         Err(err) => {
             tracing::warn!(duration_ms, error = %format!("{err:#}"), "periodic sync-new failed")
         }
-    }
-}
-
-/// One incremental sync with the defaults of `crm-vec sync-new`.
-async fn run_sync_new(ctx: &crate::sync::SyncContext<Arc<AnyStore>>) -> Result<Value> {
-    let report = crate::sync::sync_new(ctx, &SyncNewOptions::default()).await?;
-    Ok(serde_json::to_value(&report)?)
-}
-
-/// The webhook queue for `crm-vec status`: the listener's in this process, else the owner's
-/// while this process has its index on loan, else the queue file's, else `null` when there is
-/// none.
-pub fn queue_status(settings: &Settings) -> Value {
-    let running = RUNNING.lock().ok().and_then(|running| running.clone());
-    if let Some(processor) = running {
-        return processor.queue.report().to_json();
-    }
-    if let Some(queue) = owner::lent_queue() {
-        return queue;
-    }
-    let path = settings
-        .data_dir
-        .join(&settings.collection)
-        .join(QUEUE_FILE);
-    if !Path::new(&path).exists() {
-        return Value::Null;
-    }
-    match Queue::open(&path) {
-        Ok(queue) => queue.report().to_json(),
-        Err(_) => Value::Null,
     }
 }

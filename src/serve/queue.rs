@@ -45,7 +45,9 @@ impl Kind {
 #[serde(rename_all = "snake_case")]
 pub enum State {
     Pending,
-    /// Out of attempts: kept and reported until a new event for the lead arrives.
+    /// Out of attempts: kept and reported until a new event for the lead arrives, a sync or
+    /// delete of the lead through the listener succeeds, or a successful sync-new queues it
+    /// again.
     Failed,
 }
 
@@ -117,7 +119,7 @@ struct Commit {
 }
 
 /// Queue depth and failures, as `/webhook/status` and `status` show them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueueReport {
     pub pending: usize,
     pub in_flight: usize,
@@ -296,9 +298,11 @@ impl Queue {
     }
 
     /// Finishes processed entries: each is removed, rescheduled or marked failed, unless a new
-    /// event arrived while it was processed, in which case it stays pending as merged.
-    pub fn finish(&self, results: Vec<(u64, u64, Finish)>) -> Result<(), QueueError> {
+    /// event arrived while it was processed, in which case it stays pending as merged. Returns
+    /// whether an entry is now due earlier than it was, so that a sleeping worker must wake.
+    pub fn finish(&self, results: Vec<(u64, u64, Finish)>) -> Result<bool, QueueError> {
         let now = now_ms();
+        let mut earlier = false;
         let ids: Vec<u64> = {
             let mut entries = self.lock();
             for (id, seq, finish) in &results {
@@ -312,33 +316,70 @@ impl Queue {
                     entry.not_found = 0;
                     continue;
                 }
-                match finish {
-                    Finish::Done => {
-                        entries.map.remove(id);
-                    }
-                    Finish::Retry {
-                        after,
-                        error,
-                        not_found,
-                    } => {
-                        if *not_found {
-                            entry.not_found += 1;
-                        } else {
-                            entry.attempts += 1;
-                        }
-                        entry.due_ms = now + after.as_millis() as u64;
-                        entry.last_error = Some(error.clone());
-                    }
-                    Finish::Failed { error } => {
-                        entry.attempts += 1;
-                        entry.state = State::Failed;
-                        entry.last_error = Some(error.clone());
-                    }
+                if let Finish::Done = finish {
+                    entries.map.remove(id);
+                    continue;
                 }
+                let due_before = entry.due_ms;
+                apply_finish(entry, finish, now);
+                earlier |= entry.state == State::Pending && entry.due_ms < due_before;
             }
             results.iter().map(|(id, _, _)| *id).collect()
         };
-        self.persist(ids)
+        self.persist(ids)?;
+        Ok(earlier)
+    }
+
+    /// Makes every failed entry pending again, due now and with fresh attempts. Returns how
+    /// many there were.
+    pub fn requeue_failed(&self) -> Result<usize, QueueError> {
+        let now = now_ms();
+        let ids: Vec<u64> = {
+            let mut entries = self.lock();
+            let mut ids = Vec::new();
+            for (id, entry) in entries.map.iter_mut() {
+                if entry.state == State::Failed {
+                    entry.state = State::Pending;
+                    entry.attempts = 0;
+                    entry.not_found = 0;
+                    entry.due_ms = now;
+                    ids.push(*id);
+                }
+            }
+            ids
+        };
+        let count = ids.len();
+        if count > 0 {
+            self.persist(ids)?;
+        }
+        Ok(count)
+    }
+
+    /// Removes the failed entries of these leads; pending ones stay. Returns how many were
+    /// removed.
+    pub fn clear_failed(&self, ids: &[u64]) -> Result<usize, QueueError> {
+        let cleared: Vec<u64> = {
+            let mut entries = self.lock();
+            let failed: Vec<u64> = ids
+                .iter()
+                .copied()
+                .filter(|id| {
+                    entries
+                        .map
+                        .get(id)
+                        .is_some_and(|entry| entry.state == State::Failed)
+                })
+                .collect();
+            for id in &failed {
+                entries.map.remove(id);
+            }
+            failed
+        };
+        let count = cleared.len();
+        if count > 0 {
+            self.persist(cleared)?;
+        }
+        Ok(count)
     }
 
     /// Gives entries back without a decision, e.g. when processing was cut short.
@@ -404,6 +445,31 @@ pub enum Finish {
     Failed {
         error: String,
     },
+}
+
+/// Records a retry or a failure in an entry.
+fn apply_finish(entry: &mut Entry, finish: &Finish, now: u64) {
+    match finish {
+        Finish::Done => {}
+        Finish::Retry {
+            after,
+            error,
+            not_found,
+        } => {
+            if *not_found {
+                entry.not_found += 1;
+            } else {
+                entry.attempts += 1;
+            }
+            entry.due_ms = now + after.as_millis() as u64;
+            entry.last_error = Some(error.clone());
+        }
+        Finish::Failed { error } => {
+            entry.attempts += 1;
+            entry.state = State::Failed;
+            entry.last_error = Some(error.clone());
+        }
+    }
 }
 
 /// Merges one event into the entry already queued for its lead.
@@ -591,5 +657,78 @@ mod tests {
             .finish(vec![(5, taken[0].1.seq, Finish::Done)])
             .unwrap();
         assert!(queue.get(5).is_none());
+    }
+
+    fn failed_retry(after_ms: u64) -> Finish {
+        Finish::Retry {
+            after: Duration::from_millis(after_ms),
+            error: "Odoo is down".to_string(),
+            not_found: false,
+        }
+    }
+
+    #[test]
+    fn finish_reports_an_earlier_due_time() {
+        let queue = Queue::open(&temp_path("earlier")).unwrap();
+        queue.push(&[incoming(5, Kind::Sync, 120_000)]).unwrap();
+        let taken = queue.take_now(&[5]);
+        let earlier = queue
+            .finish(vec![(5, taken[0].1.seq, failed_retry(2_000))])
+            .unwrap();
+        assert!(earlier);
+        let due_in = queue.get(5).unwrap().due_ms.saturating_sub(now_ms());
+        assert!(due_in <= 2_000, "{due_in}");
+
+        let taken = queue.take_now(&[5]);
+        let later = queue
+            .finish(vec![(5, taken[0].1.seq, failed_retry(60_000))])
+            .unwrap();
+        assert!(!later);
+    }
+
+    #[test]
+    fn failed_entries_are_requeued_with_fresh_attempts() {
+        let queue = Queue::open(&temp_path("requeue")).unwrap();
+        queue
+            .push(&[
+                incoming(5, Kind::Sync, 0),
+                incoming(6, Kind::Delete, 60_000),
+            ])
+            .unwrap();
+        let taken = queue.take_now(&[5]);
+        let failed = Finish::Failed {
+            error: "Odoo is down".to_string(),
+        };
+        queue.finish(vec![(5, taken[0].1.seq, failed)]).unwrap();
+        assert_eq!(queue.report().failed, 1);
+
+        assert_eq!(queue.requeue_failed().unwrap(), 1);
+        let entry = queue.get(5).unwrap();
+        assert_eq!(entry.state, State::Pending);
+        assert_eq!(entry.attempts, 0);
+        assert!(entry.due_ms <= now_ms());
+        assert_eq!(queue.report().failed, 0);
+        assert_eq!(
+            queue.get(6).unwrap().due_ms,
+            queue.get(6).unwrap().first_ms + 60_000
+        );
+        assert_eq!(queue.requeue_failed().unwrap(), 0);
+    }
+
+    #[test]
+    fn clearing_removes_only_failed_entries() {
+        let queue = Queue::open(&temp_path("clear")).unwrap();
+        queue
+            .push(&[incoming(5, Kind::Sync, 0), incoming(6, Kind::Sync, 0)])
+            .unwrap();
+        let taken = queue.take_now(&[5]);
+        let failed = Finish::Failed {
+            error: "Odoo is down".to_string(),
+        };
+        queue.finish(vec![(5, taken[0].1.seq, failed)]).unwrap();
+
+        assert_eq!(queue.clear_failed(&[5, 6, 7]).unwrap(), 1);
+        assert!(queue.get(5).is_none());
+        assert!(queue.get(6).is_some());
     }
 }

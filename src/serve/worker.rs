@@ -6,21 +6,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
-use tokio::sync::{Mutex, Notify, RwLock};
+use tokio::sync::Notify;
 
-use super::queue::{now_ms, Entry, Finish, Kind, Queue};
+use super::queue::{now_ms, Entry, Finish, Incoming, Kind, Queue};
 use super::Shutdown;
-use crate::embed::{Bm25, Provider};
-use crate::index::any::AnyStore;
-use crate::odoo::OdooClient;
-use crate::settings::Settings;
-use crate::sync::{
-    NoProgress, RecordOutcome, RecordStatus, Summary, SyncContext, DEFAULT_EMBED_CONCURRENCY,
-    DEFAULT_PAGE_SIZE,
-};
+use crate::owner::host::{HostError, IndexHost, WriteGuard};
+use crate::sync::{NoProgress, RecordOutcome, RecordStatus, Summary};
 
 /// How long a batch in progress may finish after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The Odoo `_action` logged for leads synced for a command or a tool.
+const SYNC_NOW_ACTION: &str = "sync-record request";
+
+/// The settle delay of leads synced for a command or a tool. [`Processor::sync_now`] takes
+/// them at once, so the delay only matters when the write lock stayed busy: then the workers
+/// sync the leads after it.
+const SYNC_NOW_SETTLE: Duration = Duration::from_secs(120);
 
 /// Leads synced together in one call of the sync core (one Odoo read, one embedding batch).
 const BATCH_LIMIT: usize = 200;
@@ -84,86 +86,51 @@ pub struct LeadResult {
     pub kind: Kind,
     /// `synced`, `unchanged`, `archived`, `not_found`, `deleted`, `absent`, `kept` or `error`.
     pub status: &'static str,
+    /// The sync core's status for the lead, when the core got that far.
+    pub outcome: Option<RecordStatus>,
     pub error: Option<String>,
 }
 
-/// The slot that holds the open index; empty while it is lent to another process. Every
-/// batch takes its read lock, so a writer waits for the batch in progress and delays the
-/// next one.
-pub type StoreSlot = Arc<RwLock<Option<Arc<AnyStore>>>>;
+/// The outcome of one processed batch.
+pub struct BatchReport {
+    pub results: Vec<LeadResult>,
+    pub summary: Summary,
+    /// The error that failed the whole batch (Odoo unreachable, say), if any.
+    pub error: Option<anyhow::Error>,
+}
 
-/// Everything the workers share.
+/// The webhook queue and the host its events are processed on.
 pub struct Processor {
     pub queue: Queue,
-    pub store: StoreSlot,
-    pub settings: Settings,
-    pub provider: Option<Provider>,
+    pub host: Arc<IndexHost>,
     pub policy: RetryPolicy,
-    /// Woken when events arrive or the index comes back.
+    /// Woken when events arrive or an entry falls due earlier than the worker planned for.
     pub wake: Notify,
-    odoo: Mutex<Option<OdooClient>>,
 }
 
 impl Processor {
-    pub fn new(
-        queue: Queue,
-        store: StoreSlot,
-        settings: Settings,
-        provider: Option<Provider>,
-        policy: RetryPolicy,
-    ) -> Processor {
+    pub fn new(queue: Queue, host: Arc<IndexHost>, policy: RetryPolicy) -> Processor {
         Processor {
             queue,
-            store,
-            settings,
-            provider,
+            host,
             policy,
             wake: Notify::new(),
-            odoo: Mutex::new(None),
         }
     }
 
-    /// The Odoo client, connecting on first use and after a failure.
-    async fn odoo(&self) -> Result<OdooClient> {
-        let mut slot = self.odoo.lock().await;
-        if let Some(client) = slot.as_ref() {
-            return Ok(client.clone());
-        }
-        let settings = self.settings.odoo()?;
-        let client = OdooClient::connect(settings).await?;
-        tracing::info!(version = %client.version().raw, "connected to Odoo");
-        *slot = Some(client.clone());
-        Ok(client)
-    }
-
-    /// Forgets the Odoo client so that the next batch connects again.
-    async fn forget_odoo(&self) {
-        *self.odoo.lock().await = None;
-    }
-
-    /// Builds a sync context on the shared store.
-    pub async fn context(&self, store: Arc<AnyStore>) -> Result<SyncContext<Arc<AnyStore>>> {
-        let odoo = self.odoo().await?;
-        Ok(SyncContext {
-            odoo,
-            provider: self.provider.clone(),
-            bm25: Bm25::new(),
-            store,
-            archived: self.settings.archived,
-            reporter: Arc::new(NoProgress),
-            page_size: DEFAULT_PAGE_SIZE,
-            embed_concurrency: DEFAULT_EMBED_CONCURRENCY,
-            messages_per_lead: self.settings.messages_per_lead()?,
-        })
-    }
-
-    /// The worker loop: processes due entries until `stop` is notified. An interrupted batch
-    /// stays in the queue on disk.
+    /// The worker loop: processes due entries until `stop` is notified. Each batch holds the
+    /// host's write lock, taken before the batch is, so that a lead is never in flight while
+    /// another write holds the lock. An interrupted batch stays in the queue on disk.
     pub async fn run(self: Arc<Self>, stop: Arc<Shutdown>) {
         loop {
+            let writing = tokio::select! {
+                writing = self.host.write_lock("a webhook batch", None) => writing,
+                _ = stop.wait() => return,
+            };
+            let Ok(writing) = writing else { continue };
             let batch = self.queue.take_due(BATCH_LIMIT);
             if !batch.is_empty() {
-                let work = self.process(batch, Mode::Queued);
+                let work = self.process(batch, Mode::Queued, &writing);
                 tokio::pin!(work);
                 tokio::select! {
                     _ = &mut work => {}
@@ -175,6 +142,7 @@ impl Processor {
                 }
                 continue;
             }
+            drop(writing);
             let sleep = match self.queue.next_due_ms() {
                 Some(due) => Duration::from_millis(due.saturating_sub(now_ms()).max(5)),
                 None => Duration::from_secs(3600),
@@ -187,71 +155,128 @@ impl Processor {
         }
     }
 
-    /// Processes a batch of taken entries and records the outcome of each in the queue.
+    /// Processes a batch of taken entries and records the outcome of each in the queue. The
+    /// caller holds the host's write lock (`_writing`).
     pub async fn process(
         &self,
         batch: Vec<(u64, Entry)>,
         mode: Mode,
-    ) -> (Vec<LeadResult>, Summary) {
+        _writing: &WriteGuard<'_>,
+    ) -> BatchReport {
         let started = Instant::now();
-        let ids: Vec<u64> = batch.iter().map(|(id, _)| *id).collect();
-        let guard = self.store.read().await;
-        let Some(store) = guard.clone() else {
-            // Lent to another process; the entries wait for the index to come back.
-            drop(guard);
-            self.queue.release(&ids);
-            return (Vec::new(), Summary::default());
-        };
-
-        let outcome = self.run_core(store, &batch, mode).await;
-        drop(guard);
+        let outcome = self.run_core(&batch, mode).await;
         let elapsed = started.elapsed();
-        let mut summary = Summary::default();
-        let (results, finishes) = match outcome {
-            Ok((outcomes, core_summary)) => {
-                summary = core_summary;
-                self.judge(&batch, &outcomes, mode)
+        let (results, finishes, mut summary, error) = match outcome {
+            Ok((outcomes, summary)) => {
+                let (results, finishes) = self.judge(&batch, &outcomes, mode);
+                (results, finishes, summary, None)
             }
             Err(err) => {
-                self.forget_odoo().await;
-                summary.failed = batch.len() as u64;
-                self.judge_failure(&batch, &format!("{err:#}"), mode)
+                self.host.forget_odoo().await;
+                let (results, finishes) = self.judge_failure(&batch, &format!("{err:#}"), mode);
+                let summary = Summary {
+                    failed: batch.len() as u64,
+                    ..Summary::default()
+                };
+                (results, finishes, summary, Some(err))
             }
         };
         summary.duration_ms = elapsed.as_millis() as u64;
         for (result, (_, _, finish)) in results.iter().zip(&finishes) {
             log_result(result, finish, batch_entry(&batch, result.id), elapsed);
         }
-        if let Err(err) = self.queue.finish(finishes) {
-            tracing::error!(error = %err, "could not record processed events; they will run again");
+        match self.queue.finish(finishes) {
+            // A failed immediate run brings its entry's due time forward to the backoff.
+            Ok(true) => self.wake.notify_one(),
+            Ok(false) => {}
+            Err(err) => {
+                tracing::error!(error = %err, "could not record processed events; they will run again")
+            }
         }
-        (results, summary)
+        BatchReport {
+            results,
+            summary,
+            error,
+        }
     }
 
-    /// Processes queued leads at once (no settle delay, one attempt), waiting up to `timeout`
-    /// for leads a worker is processing right now. Leads not done by then are left out.
-    pub async fn process_now(&self, ids: &[u64], timeout: Duration) -> (Vec<LeadResult>, Summary) {
-        let deadline = Instant::now() + timeout;
-        let mut remaining: Vec<u64> = ids.to_vec();
-        let mut results = Vec::new();
-        let mut summary = Summary::default();
-        while !remaining.is_empty() && Instant::now() < deadline {
-            let batch = self.queue.take_now(&remaining);
-            if batch.is_empty() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            }
-            let (done, part) = self.process(batch, Mode::Immediate).await;
-            if done.is_empty() {
-                // The index is lent out; wait for it to come back.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            remaining.retain(|id| !done.iter().any(|r| r.id == *id));
-            add_summary(&mut summary, &part);
-            results.extend(done);
+    /// Processes queued leads at once (no settle delay, one attempt). Waits up to `lock_wait`
+    /// for the write lock (`None`: as long as it takes). Once it has the lock, no worker has
+    /// any of the leads in flight.
+    pub async fn process_now(
+        &self,
+        ids: &[u64],
+        lock_wait: Option<Duration>,
+    ) -> Result<BatchReport, HostError> {
+        let started = Instant::now();
+        let writing = self
+            .host
+            .write_lock("a sync of single leads", lock_wait)
+            .await?;
+        let batch = self.queue.take_now(ids);
+        let mut report = self.process(batch, Mode::Immediate, &writing).await;
+        report
+            .results
+            .sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        report.summary.duration_ms = started.elapsed().as_millis() as u64;
+        Ok(report)
+    }
+
+    /// Syncs leads for a command or a tool: through the queue, processed at once. A failure
+    /// leaves the entries to the workers, which retry them after the backoff.
+    pub async fn sync_now(
+        self: &Arc<Self>,
+        ids: &[u64],
+        lock_wait: Option<Duration>,
+    ) -> Result<(Summary, Vec<RecordOutcome>)> {
+        let incoming: Vec<Incoming> = ids
+            .iter()
+            .map(|id| Incoming {
+                id: *id,
+                kind: Kind::Sync,
+                action: Some(SYNC_NOW_ACTION.to_string()),
+                // Due only after the run below has given up, so that a worker never takes
+                // the lead first.
+                settle: SYNC_NOW_SETTLE,
+            })
+            .collect();
+        self.queue.push(&incoming)?;
+        // A task of its own: the entries must be finished even if the caller is dropped.
+        let processor = Arc::clone(self);
+        let ids = ids.to_vec();
+        let report = tokio::spawn(async move { processor.process_now(&ids, lock_wait).await })
+            .await
+            .context("the sync of single leads stopped")??;
+        if let Some(err) = report.error {
+            return Err(err);
         }
-        results.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-        (results, summary)
+        let outcomes = report
+            .results
+            .iter()
+            .filter_map(|r| r.outcome.map(|status| RecordOutcome { id: r.id, status }))
+            .collect();
+        Ok((report.summary, outcomes))
+    }
+
+    /// Queues the failed events again with fresh attempts, and wakes the worker for them.
+    pub fn requeue_failed(&self) {
+        match self.queue.requeue_failed() {
+            Ok(0) => {}
+            Ok(count) => {
+                tracing::info!(count, "failed events queued again after a successful sync");
+                self.wake.notify_one();
+            }
+            Err(err) => tracing::error!(error = %err, "could not queue the failed events again"),
+        }
+    }
+
+    /// Drops the failed events of these leads: a command has just dealt with them.
+    pub fn clear_failed(&self, ids: &[u64]) {
+        match self.queue.clear_failed(ids) {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "failed events cleared by a delete"),
+            Err(err) => tracing::error!(error = %err, "could not clear failed events"),
+        }
     }
 
     /// Calls the sync core for the batch. Deletes from the queue re-read the lead like a sync,
@@ -259,7 +284,6 @@ impl Processor {
     /// points without asking Odoo.
     async fn run_core(
         &self,
-        store: Arc<AnyStore>,
         batch: &[(u64, Entry)],
         mode: Mode,
     ) -> Result<(HashMap<u64, RecordOutcome>, Summary)> {
@@ -278,14 +302,14 @@ impl Processor {
         let mut outcomes = HashMap::new();
         let mut summary = Summary::default();
         if !deletes.is_empty() {
-            let (part, records) = crate::sync::delete_records(&store, &deletes)
+            let (part, records) = crate::sync::delete_records(self.host.store(), &deletes)
                 .await
                 .context("could not remove the leads from the index")?;
             add_summary(&mut summary, &part);
             outcomes.extend(records.into_iter().map(|r| (r.id, r)));
         }
         if !syncs.is_empty() {
-            let ctx = self.context(store).await?;
+            let ctx = self.host.context(Arc::new(NoProgress)).await?;
             let (part, records) = crate::sync::sync_records(&ctx, &syncs).await?;
             add_summary(&mut summary, &part);
             outcomes.extend(records.into_iter().map(|r| (r.id, r)));
@@ -303,8 +327,8 @@ impl Processor {
         let mut results = Vec::new();
         let mut finishes = Vec::new();
         for (id, entry) in batch {
-            let status = outcomes.get(id).map(|outcome| outcome.status);
-            let (status, finish) = match (entry.kind, status) {
+            let outcome = outcomes.get(id).map(|outcome| outcome.status);
+            let (status, finish) = match (entry.kind, outcome) {
                 (_, None) => {
                     let error = "the lead could not be turned into a point".to_string();
                     results.push(self.error_result(*id, entry.kind, &error));
@@ -335,6 +359,7 @@ impl Processor {
                 id: *id,
                 kind: entry.kind,
                 status,
+                outcome,
                 error,
             });
             finishes.push((*id, entry.seq, finish));
@@ -365,6 +390,7 @@ impl Processor {
             id,
             kind,
             status: "error",
+            outcome: None,
             error: Some(error.to_string()),
         }
     }

@@ -31,7 +31,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::document::{build_document, payload_differs};
@@ -81,7 +81,7 @@ impl Default for SyncNewOptions {
 }
 
 /// The outcome of a `sync-new` run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SyncNewReport {
     #[serde(flatten)]
     pub summary: Summary,
@@ -100,7 +100,7 @@ pub struct SyncNewReport {
 }
 
 /// The ids of the leads a run changes, by action, each ascending.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Changes {
     /// Leads whose text is new or changed: their point is written anew, with a new embedding
     /// when a provider is configured.

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::embed::{Bm25, Provider};
@@ -36,7 +36,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 200;
 pub const DEFAULT_EMBED_CONCURRENCY: usize = 4;
 
 /// What a sync run did, in the keys scripts rely on.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Leads read from Odoo.
     pub fetched: u64,

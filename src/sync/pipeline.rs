@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use anyhow::{anyhow, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -28,7 +28,7 @@ use crate::odoo::OdooClient;
 use crate::settings::ArchivePolicy;
 
 /// What happened to one lead in `sync-record` or `delete`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordStatus {
     /// Written with a new or reused vector, or a payload update.
@@ -46,7 +46,7 @@ pub enum RecordStatus {
 }
 
 /// The result of one lead in `sync-record` or `delete`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordOutcome {
     pub id: u64,
     pub status: RecordStatus,
