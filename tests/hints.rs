@@ -85,53 +85,57 @@ fn locked_index_hint_during_rebuild() {
 }
 
 #[test]
-fn locked_index_hint_names_mcp() {
-    let odoo = OdooStandIn::start(StandInConfig::default());
-    let sandbox = Sandbox::for_odoo(&odoo);
-    // stdin stays open, so the MCP server keeps running (and holding the index). It waits
-    // when one of the searches below holds the lock as it starts.
-    let mut mcp = sandbox
-        .command(&["mcp"])
-        .env("CRM_VEC_LOCK_TIMEOUT", "10")
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("start crm-vec mcp");
-    let run = run_until_locked(&sandbox, &["search", "chairs"]);
-    let pid = mcp.id();
-    let _ = mcp.kill();
-    let _ = mcp.wait();
-
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let hint = hint(&run);
-    assert_eq!(
-        hint,
-        format!(
-            "`crm-vec mcp` (pid {pid}) keeps the index open until it stops: stop it, or set \
-             CRM_VEC_DATA_DIR to another directory to use a separate index"
-        )
-    );
-    assert!(!hint.contains("--lock-timeout"), "{hint}");
-}
-
-#[test]
-fn locked_index_hint_names_serve() {
+fn second_listener_hint() {
     let odoo = OdooStandIn::start(StandInConfig::default());
     let sandbox = Sandbox::for_odoo(&odoo);
     let listener = Listener::start(&sandbox, &[]);
     let second = sandbox.run(&["serve", "--port", "0"]);
     assert_eq!(second.code, 1, "{}", second.stderr);
+    let pid = listener.child.id();
     assert!(
-        second.stderr.contains("in use by another process"),
-        "{}",
+        second.stderr.contains(&format!("pid {pid}")),
+        "the error does not name the running listener:\n{}",
         second.stderr
     );
+    let hint = hint(&second);
     assert_eq!(
-        hint(&second),
-        format!(
-            "`crm-vec serve` (pid {}) keeps the index open until it stops: stop it, or set \
-             CRM_VEC_DATA_DIR to another directory to use a separate index",
-            listener.child.id()
-        )
+        hint,
+        "that process already receives this index's webhooks: one listener per index. Stop it \
+         first, or set CRM_VEC_DATA_DIR to another directory for a separate index"
+    );
+    assert!(!hint.contains("--listen"), "{hint}");
+}
+
+#[test]
+fn serve_beside_mcp_hint() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo(&odoo);
+    // stdin stays open, so the MCP server keeps running and owns the index.
+    let mut mcp = sandbox
+        .command(&["mcp"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("start crm-vec mcp");
+    // Waiting for the owner socket keeps serve from taking the index first and running on.
+    let socket = sandbox.data_dir().join("odoo_crm_leads").join("owner.sock");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !socket.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "crm-vec mcp never bound {socket:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let serve = sandbox.run(&["serve", "--port", "0"]);
+    let _ = mcp.kill();
+    let _ = mcp.wait();
+
+    assert_eq!(serve.code, 1, "{}", serve.stderr);
+    assert_eq!(
+        hint(&serve),
+        "that process serves the other crm-vec commands but no webhooks; start the assistant's \
+         server as `crm-vec mcp --listen 127.0.0.1:3000` instead of running serve beside it, or \
+         close it first (--lock-timeout waits for it to exit)"
     );
 }
 

@@ -67,7 +67,7 @@ pub fn socket_path(settings: &Settings) -> PathBuf {
         .join(SOCKET_FILE)
 }
 
-/// What a command found: the owner of the index, or the index itself, opened.
+/// The result of looking for an index: its owner, or the index itself, opened.
 pub enum Found {
     Owner(OwnerClient),
     Opened(AnyStore),
@@ -128,6 +128,10 @@ impl IndexTaken {
                 start the assistant's server as `crm-vec mcp --listen 127.0.0.1:3000` instead of \
                 running serve beside it, or close it first (--lock-timeout waits for it to exit)"
                 .to_string(),
+            ("serve", true) => "that process already receives this index's webhooks: one \
+                listener per index. Stop it first, or set CRM_VEC_DATA_DIR to another directory \
+                for a separate index"
+                .to_string(),
             (_, true) => "that process already receives this index's webhooks: one listener per \
                 index. Drop --listen to let the assistant's tools run in it, or stop it first"
                 .to_string(),
@@ -163,7 +167,7 @@ pub async fn open_for_listener(settings: &Settings, command: &'static str) -> Re
     }
 }
 
-/// Where an operation runs: on a host in this process, or in the process that owns the index.
+/// The place an operation runs: a host in this process, or the process that owns the index.
 pub enum Route {
     Local(Arc<IndexHost>),
     Owner(OwnerClient),
