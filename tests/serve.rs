@@ -370,9 +370,12 @@ fn a_thousand_webhooks_for_a_hundred_leads_read_and_embed_each_once() {
     for id in &ids {
         odoo.update_lead(*id, json!({"description": format!("<p>changed {id}</p>")}));
     }
+    // The whole burst must land inside one settle window for "each lead read once" to hold.
+    // The window is wide so that a loaded machine sending slowly does not break that.
+    let settle = Duration::from_secs(4);
     let listener = Listener::start(
         &sandbox,
-        &["--settle-delay", "1500ms", "--reconcile-every", "0"],
+        &["--settle-delay", "4s", "--reconcile-every", "0"],
     );
     odoo.clear_requests();
     embed.reset_counters();
@@ -396,11 +399,11 @@ fn a_thousand_webhooks_for_a_hundred_leads_read_and_embed_each_once() {
         sender.join().unwrap();
     }
     assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "{:?}",
+        started.elapsed() < settle,
+        "the burst took {:?}, longer than the settle window",
         started.elapsed()
     );
-    listener.wait_idle(Some(SECRET), Duration::from_secs(15));
+    listener.wait_idle(Some(SECRET), Duration::from_secs(20));
 
     let mut read = lead_reads(&odoo);
     read.sort_unstable();
