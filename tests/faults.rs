@@ -378,10 +378,11 @@ impl Mount {
     fn new(args: &[&str], target: &Path) -> Option<Mount> {
         let output = Command::new("mount").args(args).output().ok()?;
         if !output.status.success() {
-            eprintln!(
-                "skipping: mount {args:?} failed: {}",
+            support::skip::notice_once(&format!(
+                "skipped a file-system fault test in tests/faults.rs: mount {args:?} failed \
+                 (it needs root): {}",
                 String::from_utf8_lossy(&output.stderr).trim()
-            );
+            ));
             return None;
         }
         Some(Mount {
@@ -454,7 +455,10 @@ fn full_disk_keeps_old_index() {
         .arg(&image)
         .output();
     if !mkfs.as_ref().is_ok_and(|output| output.status.success()) {
-        eprintln!("skipping: mkfs.ext4 is not available: {mkfs:?}");
+        support::skip::notice_once(&format!(
+            "skipped a file-system fault test in tests/faults.rs: mkfs.ext4 is not available: \
+             {mkfs:?}"
+        ));
         return;
     }
     let Some(_disk) = Mount::new(
