@@ -10,7 +10,7 @@ use tracing_subscriber::EnvFilter;
 use crm_vec::cli::{Cli, Command};
 use crm_vec::commands::{self, Invocation};
 use crm_vec::output::Output;
-use crm_vec::settings::{Layers, Settings, SettingsError};
+use crm_vec::settings::{Layers, Settings};
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             render_error(&err);
-            if err.downcast_ref::<SettingsError>().is_some() {
+            if commands::is_usage_error(&err) {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)

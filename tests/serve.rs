@@ -703,6 +703,17 @@ fn search_runs_in_the_listener() {
         searches, 2,
         "the listener did not run both searches:\n{log}"
     );
+
+    // A filter that names no stage is a usage error in the listener as it is here.
+    let unknown = sandbox.run(&["search", "contract", "--stage", "Wonn"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(
+        unknown
+            .stderr
+            .contains("no stage named 'Wonn' in the index"),
+        "{}",
+        unknown.stderr
+    );
 }
 
 #[test]

@@ -147,6 +147,18 @@ fn exit_for(summary: &crate::sync::Summary) -> ExitCode {
     }
 }
 
+/// Checks whether an error is a usage error, which exits 2: an invalid or missing setting, a
+/// filter that names nothing in the index, or such an error in the process that owns the index.
+pub fn is_usage_error(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.is::<crate::settings::SettingsError>()
+            || cause.is::<crate::sync::search::FilterError>()
+            || cause
+                .downcast_ref::<crate::owner::client::RemoteError>()
+                .is_some_and(crate::owner::client::RemoteError::is_usage)
+    })
+}
+
 /// The known fix for an error, from the first error in its chain that has one.
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
     err.chain().find_map(cause_hint)

@@ -45,6 +45,7 @@ pub struct RemoteError {
     message: String,
     source: Option<Box<RemoteError>>,
     hint: Option<String>,
+    usage: bool,
 }
 
 impl RemoteError {
@@ -54,24 +55,32 @@ impl RemoteError {
             message,
             source: None,
             hint: None,
+            usage: false,
         });
         let source = chain.fold(innermost, |source, message| {
             Some(RemoteError {
                 message,
                 source: source.map(Box::new),
                 hint: None,
+                usage: false,
             })
         });
         RemoteError {
             message: failure.error,
             source: source.map(Box::new),
             hint: failure.hint,
+            usage: failure.usage,
         }
     }
 
     /// Returns the known fix the owner found for the error.
     pub fn hint(&self) -> Option<String> {
         self.hint.clone()
+    }
+
+    /// Returns whether the owner found a usage error (an invalid setting or argument).
+    pub fn is_usage(&self) -> bool {
+        self.usage
     }
 }
 

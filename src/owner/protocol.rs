@@ -148,6 +148,8 @@ pub struct Failure {
     pub error: String,
     pub causes: Vec<String>,
     pub hint: Option<String>,
+    /// Whether the error is a usage error (an invalid setting or argument), which exits 2.
+    pub usage: bool,
 }
 
 impl Failure {
@@ -157,6 +159,7 @@ impl Failure {
             error: err.to_string(),
             causes: err.chain().skip(1).map(ToString::to_string).collect(),
             hint: crate::commands::hint_for(err),
+            usage: crate::commands::is_usage_error(err),
         }
     }
 }
@@ -173,6 +176,7 @@ impl Line {
                 "error": failure.error,
                 "causes": failure.causes,
                 "hint": failure.hint,
+                "usage": failure.usage,
             }),
         };
         value.to_string()
@@ -214,6 +218,7 @@ fn decode_failure(value: &Value) -> Failure {
             .to_string(),
         causes,
         hint: value["hint"].as_str().map(str::to_string),
+        usage: value["usage"].as_bool().unwrap_or(false),
     }
 }
 
@@ -317,6 +322,13 @@ mod tests {
                 error: "could not connect to Odoo".to_string(),
                 causes: vec!["connection refused".to_string()],
                 hint: Some("check ODOO_URL".to_string()),
+                usage: false,
+            })),
+            Line::Done(Err(Failure {
+                error: "no stage named 'Wonn' in the index".to_string(),
+                causes: Vec::new(),
+                hint: None,
+                usage: true,
             })),
         ];
         for line in lines {

@@ -127,6 +127,7 @@ async fn handle(stream: UnixStream, host: Arc<IndexHost>, command: &'static str)
                 error: message,
                 causes: Vec::new(),
                 hint: None,
+                usage: false,
             };
             let _ = send(&mut write, &Line::Done(Err(failure))).await;
             return;
