@@ -155,7 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'crm-vec' -ScriptBlock {
         }
         'crm-vec;search' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Number of hits to return (1 to 100)')
-            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Only leads in this stage (its name, e.g. "Won")')
+            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Only leads in this stage (its name in any letter case, e.g. "Won")')
             [CompletionResult]::new('--salesperson', '--salesperson', [CompletionResultType]::ParameterName, 'Only leads of this salesperson (their name)')
             [CompletionResult]::new('--team', '--team', [CompletionResultType]::ParameterName, 'Only leads of this sales team (its name)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only leads of this type')

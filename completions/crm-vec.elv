@@ -147,7 +147,7 @@ set edit:completion:arg-completer[crm-vec] = {|@words|
         }
         &'crm-vec;search'= {
             cand --limit 'Number of hits to return (1 to 100)'
-            cand --stage 'Only leads in this stage (its name, e.g. "Won")'
+            cand --stage 'Only leads in this stage (its name in any letter case, e.g. "Won")'
             cand --salesperson 'Only leads of this salesperson (their name)'
             cand --team 'Only leads of this sales team (its name)'
             cand --type 'Only leads of this type'

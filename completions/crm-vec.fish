@@ -163,7 +163,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -l no-progress -
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l limit -d 'Number of hits to return (1 to 100)' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l stage -d 'Only leads in this stage (its name, e.g. "Won")' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l stage -d 'Only leads in this stage (its name in any letter case, e.g. "Won")' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l salesperson -d 'Only leads of this salesperson (their name)' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l team -d 'Only leads of this sales team (its name)' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand search" -l type -d 'Only leads of this type' -r -f -a "lead\t''

@@ -382,7 +382,7 @@ pub struct SearchArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub limit: u32,
 
-    /// Only leads in this stage (its name, e.g. "Won")
+    /// Only leads in this stage (its name in any letter case, e.g. "Won")
     #[arg(long, value_name = "NAME")]
     pub stage: Option<String>,
 
@@ -609,10 +609,14 @@ pub fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
     }
 }
 
-/// Parses a lead id: a positive integer.
+/// Parses a lead id: a positive integer no larger than Odoo's largest record id.
 pub fn parse_lead_id(value: &str) -> Result<u64, String> {
     match value.trim().parse::<u64>() {
         Ok(0) => Err("lead ids start at 1".to_string()),
+        Ok(id) if id > crate::odoo::MAX_RECORD_ID => Err(format!(
+            "{id} is above {}, the largest id an Odoo record can have",
+            crate::odoo::MAX_RECORD_ID
+        )),
         Ok(id) => Ok(id),
         Err(_) => Err(format!("'{value}' is not a lead id (a positive integer)")),
     }
@@ -645,6 +649,11 @@ mod tests {
         assert!(parse_lead_id("-3").is_err());
         assert!(parse_lead_id("abc").is_err());
         assert!(parse_lead_id("1.5").is_err());
+        assert_eq!(parse_lead_id("2147483647"), Ok(2_147_483_647));
+        assert_eq!(
+            parse_lead_id("2147483648"),
+            Err("2147483648 is above 2147483647, the largest id an Odoo record can have".into())
+        );
     }
 
     #[test]

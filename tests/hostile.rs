@@ -9,7 +9,7 @@ mod support;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
-use crm_vec::odoo::decoding;
+use crm_vec::odoo::{decoding, MAX_RECORD_ID};
 use crm_vec::serve::http::parse_event;
 use crm_vec::sync::html::{html_to_text, message_to_text, normalize_whitespace};
 
@@ -109,7 +109,7 @@ proptest! {
     }
 
     #[test]
-    fn webhook_parser_reads_odoo_ids(id in 1u64.., as_text in any::<bool>(), extra in json_value()) {
+    fn webhook_parser_reads_odoo_ids(id in 1u64..=MAX_RECORD_ID, as_text in any::<bool>(), extra in json_value()) {
         let id_value = if as_text { json!(id.to_string()) } else { json!(id) };
         let body = json!({
             "_id": id_value,
@@ -120,6 +120,14 @@ proptest! {
         let event = parse_event(body.to_string().as_bytes()).unwrap();
         prop_assert_eq!(event.ids, vec![id]);
         prop_assert!(!event.listed);
+    }
+
+    #[test]
+    fn webhook_parser_rejects_ids_beyond_odoo(id in MAX_RECORD_ID + 1.., as_text in any::<bool>()) {
+        let id_value = if as_text { json!(id.to_string()) } else { json!(id) };
+        let body = json!({"_id": id_value, "_model": "crm.lead"});
+        let rejected = parse_event(body.to_string().as_bytes()).unwrap_err();
+        prop_assert!(rejected.error.contains("the largest id"), "{}", rejected.error);
     }
 
     #[test]

@@ -37,11 +37,11 @@ pub struct SearchInput {
     /// Number of hits to return, from 1 to 50.
     #[schemars(range(min = 1, max = 50), default = "default_limit")]
     limit: Option<u64>,
-    /// Only leads in this stage, by its exact name, e.g. "Proposition" or "Won".
+    /// Only leads in this stage, by its name in any letter case, e.g. "Proposition" or "won".
     stage: Option<String>,
-    /// Only leads of this salesperson, by their exact name.
+    /// Only leads of this salesperson, by their name in any letter case.
     salesperson: Option<String>,
-    /// Only leads of this sales team, by its exact name.
+    /// Only leads of this sales team, by its name in any letter case.
     team: Option<String>,
     /// Only leads of this type.
     #[serde(rename = "type")]
@@ -63,8 +63,9 @@ fn default_false() -> bool {
     false
 }
 
+// Inlined: some function-calling clients do not follow `$ref` into `$defs`.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
+#[schemars(crate = "rmcp::schemars", inline)]
 #[serde(rename_all = "snake_case")]
 #[allow(dead_code)]
 enum LeadTypeInput {
@@ -82,12 +83,12 @@ pub struct SyncInput {
     /// `sync_record`: one lead, given by `record_id`.
     mode: SyncModeInput,
     /// The lead id, required with mode `sync_record`.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 2_147_483_647))]
     record_id: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
+#[schemars(crate = "rmcp::schemars", inline)]
 #[serde(rename_all = "snake_case")]
 #[allow(dead_code)]
 enum SyncModeInput {
@@ -102,7 +103,7 @@ enum SyncModeInput {
 #[allow(dead_code)]
 pub struct DeleteInput {
     /// The id of the lead whose point is removed from the index.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 2_147_483_647))]
     record_id: u64,
 }
 
@@ -297,6 +298,10 @@ impl<'a> Arguments<'a> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Number(number)) => match number.as_u64() {
+                Some(id) if id > crate::odoo::MAX_RECORD_ID => Err(InvalidArgument(format!(
+                    "`{key}` {id} is above {}, the largest id an Odoo record can have",
+                    crate::odoo::MAX_RECORD_ID
+                ))),
                 Some(id) if id > 0 => Ok(Some(id)),
                 _ => Err(wrong_type(
                     key,
@@ -564,5 +569,28 @@ mod tests {
         assert_eq!(schema::<SearchInput>()["required"], json!(["query"]));
         assert_eq!(schema::<SyncInput>()["required"], json!(["mode"]));
         assert_eq!(schema::<DeleteInput>()["required"], json!(["record_id"]));
+    }
+
+    #[test]
+    fn schemas_inline_their_enums() {
+        for schema in [schema::<SearchInput>(), schema::<SyncInput>()] {
+            let text = Value::Object(schema.as_ref().clone()).to_string();
+            assert!(!text.contains("$ref"), "{text}");
+            assert!(!text.contains("$defs"), "{text}");
+        }
+        let search = schema::<SearchInput>();
+        let types = Value::Object(search["properties"]["type"].as_object().unwrap().clone());
+        assert!(types.to_string().contains("\"opportunity\""), "{types}");
+    }
+
+    #[test]
+    fn record_id_above_odoo_range_is_rejected() {
+        let largest = delete(&object(json!({"record_id": 2_147_483_647}))).unwrap();
+        assert_eq!(largest, 2_147_483_647);
+        let above = delete(&object(json!({"record_id": 2_147_483_648_u64}))).unwrap_err();
+        assert_eq!(
+            above.0,
+            "`record_id` 2147483648 is above 2147483647, the largest id an Odoo record can have"
+        );
     }
 }

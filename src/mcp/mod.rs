@@ -113,10 +113,10 @@ impl CrmServer {
         title = "Search CRM leads",
         description = "Search Odoo CRM leads and opportunities by meaning and keywords, e.g. \
             \"customers worried about delivery times\". Filters narrow the hits: stage, \
-            salesperson and team by exact name, type (lead or opportunity), expected revenue \
-            bounds. Returns up to `limit` hits (default 10, at most 50), best first, each with \
-            the lead id, name, customer, stage, salesperson, expected revenue, probability, \
-            score, a short snippet and a link into Odoo.",
+            salesperson and team by name in any letter case, type (lead or opportunity), \
+            expected revenue bounds. Returns up to `limit` hits (default 10, at most 50), best \
+            first, each with the lead id, name, customer, stage, salesperson, expected revenue, \
+            probability, score, a short snippet and a link into Odoo.",
         input_schema = arguments::schema::<SearchInput>(),
         annotations(
             read_only_hint = true,

@@ -30,6 +30,10 @@ use connection::Connection;
 pub use error::OdooError;
 pub use version::ServerVersion;
 
+/// The largest id an Odoo record can have. Odoo creates every `id` column as a PostgreSQL
+/// `serial`, a 32-bit integer, so a larger number names no lead.
+pub const MAX_RECORD_ID: u64 = i32::MAX as u64;
+
 /// The protocol that `ODOO_PROTOCOL` selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProtocolChoice {

@@ -284,6 +284,10 @@ fn lead_id(key: &str, value: &Value) -> Result<u64, String> {
         _ => None,
     };
     match parsed {
+        Some(id) if id > crate::odoo::MAX_RECORD_ID => Err(format!(
+            "{key} {id} is above {}, the largest id an Odoo record can have",
+            crate::odoo::MAX_RECORD_ID
+        )),
         Some(id) if id > 0 => Ok(id),
         _ => Err(format!(
             "{key} must be a positive integer lead id (or a string of digits), not {value}"
@@ -455,6 +459,7 @@ mod tests {
         assert_eq!(ids(r#"{"_id": 3, "id": 4}"#), Ok(vec![3]));
         assert_eq!(ids(r#"{"id": "17"}"#), Ok(vec![17]));
         assert_eq!(ids(r#"{"ids": [1, "2", 3]}"#), Ok(vec![1, 2, 3]));
+        assert_eq!(ids(r#"{"_id": 2147483647}"#), Ok(vec![2_147_483_647]));
     }
 
     #[test]
@@ -470,6 +475,9 @@ mod tests {
             r#"{"_id": [4]}"#,
             r#"{"ids": []}"#,
             r#"{"ids": [1, 0]}"#,
+            r#"{"_id": 2147483648}"#,
+            r#"{"id": "99999999999"}"#,
+            r#"{"ids": [1, 18446744073709551615]}"#,
             r#"{"name": "x"}"#,
             r#"[45]"#,
         ] {
