@@ -225,7 +225,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -s V -l version 
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l listen -d 'Also run the webhook listener on this address, in the same process' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l wait-timeout -d 'How long a ?wait=true request waits for its result (e.g. 10s, 500ms)' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l settle-delay -d 'How long an event waits before the lead is read from Odoo, so that Odoo\'s transaction has committed and a burst of webhooks becomes one sync' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l reconcile-every -d 'How often an incremental sync catches changes no webhook delivered; 0 turns it off' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l reconcile-every -d 'How often an incremental sync catches changes no webhook delivered, starting when the listener starts; 0 turns it off' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l not-found-window -d 'How long a lead that Odoo does not return yet is retried before it counts as gone' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l retry-base -d 'First delay of the retries after a failure; each retry waits about twice as long' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand mcp" -l max-attempts -d 'Attempts before an event is marked failed' -r
@@ -259,7 +259,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l host -d 'Addre
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l port -d 'Port to listen on, 0 for any free port; PORT in the environment [default: 3000]' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l wait-timeout -d 'How long a ?wait=true request waits for its result (e.g. 10s, 500ms)' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l settle-delay -d 'How long an event waits before the lead is read from Odoo, so that Odoo\'s transaction has committed and a burst of webhooks becomes one sync' -r
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l reconcile-every -d 'How often an incremental sync catches changes no webhook delivered; 0 turns it off' -r
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l reconcile-every -d 'How often an incremental sync catches changes no webhook delivered, starting when the listener starts; 0 turns it off' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l not-found-window -d 'How long a lead that Odoo does not return yet is retried before it counts as gone' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l retry-base -d 'First delay of the retries after a failure; each retry waits about twice as long' -r
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand serve" -l max-attempts -d 'Attempts before an event is marked failed' -r

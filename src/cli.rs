@@ -509,7 +509,8 @@ pub struct ListenerArgs {
     #[arg(long, default_value = "2s", value_name = "DURATION", value_parser = parse_duration)]
     pub settle_delay: std::time::Duration,
 
-    /// How often an incremental sync catches changes no webhook delivered; 0 turns it off
+    /// How often an incremental sync catches changes no webhook delivered, starting when the
+    /// listener starts; 0 turns it off
     #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_duration)]
     pub reconcile_every: std::time::Duration,
 

@@ -740,6 +740,28 @@ fn periodic_sync_new_catches_missed_changes() {
     });
 }
 
+#[test]
+fn start_catches_changes_made_while_stopped() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = indexed(&odoo);
+    // The listener is not running when this change is made, so no webhook reaches it.
+    odoo.advance_clock(Duration::from_secs(60));
+    odoo.update_lead(9, json!({"name": "Quokka renamed offline", "active": true}));
+
+    let listener = Listener::start(
+        &sandbox,
+        &["--settle-delay", "200ms", "--reconcile-every", "1h"],
+    );
+    eventually(
+        Duration::from_secs(15),
+        "the offline change indexed",
+        || indexed_ids(&sandbox, "quokka").contains(&9),
+    );
+    eventually(Duration::from_secs(5), "the first run logged", || {
+        listener.stderr().contains("periodic sync-new done")
+    });
+}
+
 /// Returns a webhook POST as raw bytes, framed by Content-Length, for a connection that stays
 /// open.
 fn raw_post(id: u64) -> String {

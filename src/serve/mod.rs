@@ -322,18 +322,19 @@ pub async fn wait_for_signal() {
 }
 
 /// The periodic incremental sync: catches leads whose webhook never arrived (the listener was
-/// down, a rule was missing, a change bypassed the ORM).
+/// down, a rule was missing, a change bypassed the ORM). The first run starts with the
+/// listener, because changes made while it was stopped reached no webhook.
 async fn reconcile_loop(processor: Arc<Processor>, every: Duration, stop: Arc<Shutdown>) {
     if every.is_zero() {
         return;
     }
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = reconcile_once(&processor) => {}
             _ = stop.wait() => return,
         }
         tokio::select! {
-            _ = reconcile_once(&processor) => {}
+            _ = tokio::time::sleep(every) => {}
             _ = stop.wait() => return,
         }
     }
