@@ -16,7 +16,7 @@ pub mod worker;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::unix::fs::DirBuilderExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -273,18 +273,59 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
     Ok(addrs.next().ok_or_else(bad)?)
 }
 
+/// Prefix of the private directories, followed by the pid of the listener and a nonce.
+const PRIVATE_DIR_PREFIX: &str = "crm-vec-serve-";
+
 /// A directory only this user can enter, for the socket between the front and tiny_http.
+/// Directories that listeners killed before their clean stop left behind are removed first.
 fn private_dir() -> Result<PathBuf> {
+    let temp = std::env::temp_dir();
+    remove_abandoned_dirs(&temp);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("crm-vec-serve-{}-{nanos}", std::process::id()));
+    let dir = temp.join(format!(
+        "{PRIVATE_DIR_PREFIX}{}-{nanos}",
+        std::process::id()
+    ));
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(&dir)
         .with_context(|| format!("could not create {}", dir.display()))?;
     Ok(dir)
+}
+
+/// Removes the private directories in `temp` whose listener process no longer exists. A
+/// directory whose pid was reused by another process stays; it costs one socket file.
+fn remove_abandoned_dirs(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(PRIVATE_DIR_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<libc::pid_t>().ok())
+        else {
+            continue;
+        };
+        if !process_exists(pid) && std::fs::remove_dir_all(entry.path()).is_ok() {
+            tracing::debug!(
+                "removed {}, left by listener pid {pid}",
+                entry.path().display()
+            );
+        }
+    }
+}
+
+/// Checks whether a process with this pid exists (owned by any user).
+fn process_exists(pid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only checks that the pid can be signalled; nothing is sent.
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 /// Idle connections each hold a descriptor; lift the soft limit to the hard one so that a few
@@ -357,5 +398,32 @@ async fn reconcile_once(processor: &Processor) {
         Err(err) => {
             tracing::warn!(duration_ms, error = %format!("{err:#}"), "periodic sync-new failed")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abandoned_private_dirs_are_removed() {
+        let temp =
+            std::env::temp_dir().join(format!("crm-vec-test-private-{}", std::process::id()));
+        std::fs::create_dir_all(&temp).unwrap();
+        // pid_max on Linux is at most 2^22, so this pid exists nowhere.
+        let abandoned = temp.join(format!("{PRIVATE_DIR_PREFIX}99999999-1"));
+        let running = temp.join(format!("{PRIVATE_DIR_PREFIX}{}-2", std::process::id()));
+        let other = temp.join("crm-vec-serve-notapid-3");
+        for dir in [&abandoned, &running, &other] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("http.sock"), b"").unwrap();
+        }
+
+        remove_abandoned_dirs(&temp);
+
+        assert!(!abandoned.exists(), "{abandoned:?} was kept");
+        assert!(running.exists(), "{running:?} was removed");
+        assert!(other.exists(), "{other:?} was removed");
+        std::fs::remove_dir_all(&temp).unwrap();
     }
 }

@@ -584,14 +584,29 @@ mod tests {
         }
     }
 
-    fn temp_path(name: &str) -> PathBuf {
+    /// A queue file in a directory of its own, removed with the directory when dropped.
+    struct TempQueue(PathBuf);
+
+    impl TempQueue {
+        fn path(&self) -> PathBuf {
+            self.0.join("queue.redb")
+        }
+    }
+
+    impl Drop for TempQueue {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn temp_queue(name: &str) -> TempQueue {
         let dir = std::env::temp_dir().join(format!(
             "crm-vec-queue-{name}-{}-{}",
             std::process::id(),
             now_ms()
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        dir.join("queue.redb")
+        TempQueue(dir)
     }
 
     #[test]
@@ -623,7 +638,8 @@ mod tests {
 
     #[test]
     fn entries_survive_reopening() {
-        let path = temp_path("reopen");
+        let temp = temp_queue("reopen");
+        let path = temp.path();
         {
             let queue = Queue::open(&path).unwrap();
             queue
@@ -643,7 +659,8 @@ mod tests {
 
     #[test]
     fn an_entry_changed_in_flight_stays_queued() {
-        let path = temp_path("in-flight");
+        let temp = temp_queue("in-flight");
+        let path = temp.path();
         let queue = Queue::open(&path).unwrap();
         queue.push(&[incoming(5, Kind::Sync, 0)]).unwrap();
         let taken = queue.take_due(10);
@@ -669,7 +686,8 @@ mod tests {
 
     #[test]
     fn finish_reports_an_earlier_due_time() {
-        let queue = Queue::open(&temp_path("earlier")).unwrap();
+        let temp = temp_queue("earlier");
+        let queue = Queue::open(&temp.path()).unwrap();
         queue.push(&[incoming(5, Kind::Sync, 120_000)]).unwrap();
         let taken = queue.take_now(&[5]);
         let earlier = queue
@@ -688,7 +706,8 @@ mod tests {
 
     #[test]
     fn failed_entries_are_requeued_with_fresh_attempts() {
-        let queue = Queue::open(&temp_path("requeue")).unwrap();
+        let temp = temp_queue("requeue");
+        let queue = Queue::open(&temp.path()).unwrap();
         queue
             .push(&[
                 incoming(5, Kind::Sync, 0),
@@ -717,7 +736,8 @@ mod tests {
 
     #[test]
     fn clearing_removes_only_failed_entries() {
-        let queue = Queue::open(&temp_path("clear")).unwrap();
+        let temp = temp_queue("clear");
+        let queue = Queue::open(&temp.path()).unwrap();
         queue
             .push(&[incoming(5, Kind::Sync, 0), incoming(6, Kind::Sync, 0)])
             .unwrap();
