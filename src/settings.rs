@@ -93,7 +93,7 @@ pub const DEFAULT_VOYAGE_BASE_URL: &str = "https://api.voyageai.com/v1";
 pub const DEFAULT_EMBEDDINGS_TIMEOUT_S: u64 = 120;
 /// How to get a binary that runs the local model, for errors of binaries built without it.
 pub const LOCAL_FEATURE_HINT: &str = "a crm-vec built with the `local` feature: \
-     cargo install --path . --features local";
+     cargo install --locked --path . --features local";
 
 /// What happens to archived (lost) leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -860,7 +860,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "invalid value for EMBEDDINGS_PROVIDER: 'local' needs a crm-vec built with the \
-             `local` feature: cargo install --path . --features local"
+             `local` feature: cargo install --locked --path . --features local"
         );
     }
 

@@ -25,7 +25,7 @@ fn local_provider_needs_feature() {
     assert_eq!(run.code, 2, "{}", run.all_output());
     assert!(
         run.stderr
-            .contains("cargo install --path . --features local"),
+            .contains("cargo install --locked --path . --features local"),
         "{}",
         run.stderr
     );
