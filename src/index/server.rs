@@ -163,13 +163,11 @@ impl ServerStore {
     pub async fn alias_target(&self) -> IndexResult<Option<String>> {
         let response = self
             .connection
-            .call("list aliases", || async {
-                let mut client = self.connection.collections().await;
-                client
-                    .list_aliases(ListAliasesRequest {})
-                    .await
-                    .map(|r| r.into_inner())
-            })
+            .collections_call(
+                "list aliases",
+                &ListAliasesRequest {},
+                |mut client, request| async move { client.list_aliases(request).await },
+            )
             .await?;
         Ok(response
             .aliases
@@ -182,13 +180,11 @@ impl ServerStore {
     pub async fn collection_names(&self) -> IndexResult<BTreeSet<String>> {
         let response = self
             .connection
-            .call("list collections", || async {
-                let mut client = self.connection.collections().await;
-                client
-                    .list(ListCollectionsRequest {})
-                    .await
-                    .map(|r| r.into_inner())
-            })
+            .collections_call(
+                "list collections",
+                &ListCollectionsRequest {},
+                |mut client, request| async move { client.list(request).await },
+            )
             .await?;
         Ok(response
             .collections
@@ -204,15 +200,8 @@ impl ServerStore {
         let what = format!("check whether collection {name} exists");
         let response = self
             .connection
-            .call(&what, || {
-                let request = request.clone();
-                async move {
-                    let mut client = self.connection.collections().await;
-                    client
-                        .collection_exists(request)
-                        .await
-                        .map(|r| r.into_inner())
-                }
+            .collections_call(&what, &request, |mut client, request| async move {
+                client.collection_exists(request).await
             })
             .await?;
         Ok(response.result.is_some_and(|result| result.exists))
@@ -266,12 +255,8 @@ impl ServerStore {
             };
             let what = format!("delete alias {}", self.alias);
             self.connection
-                .call(&what, || {
-                    let request = request.clone();
-                    async move {
-                        let mut client = self.connection.collections().await;
-                        client.update_aliases(request).await.map(|_| ())
-                    }
+                .collections_call(&what, &request, |mut client, request| async move {
+                    client.update_aliases(request).await
                 })
                 .await?;
         }
@@ -298,12 +283,8 @@ impl ServerStore {
         let what = format!("read the configuration of {collection}");
         let response = self
             .connection
-            .call(&what, || {
-                let request = request.clone();
-                async move {
-                    let mut client = self.connection.collections().await;
-                    client.get(request).await.map(|r| r.into_inner())
-                }
+            .collections_call(&what, &request, |mut client, request| async move {
+                client.get(request).await
             })
             .await?;
         let params = response
@@ -382,12 +363,8 @@ impl ServerStore {
             };
             let what = format!("create the payload index of {field} in {collection}");
             self.connection
-                .call(&what, || {
-                    let request = request.clone();
-                    async move {
-                        let mut client = self.connection.points().await;
-                        client.create_field_index(request).await.map(|_| ())
-                    }
+                .points_call(&what, &request, |mut client, request| async move {
+                    client.create_field_index(request).await
                 })
                 .await?;
         }
@@ -401,14 +378,11 @@ impl ServerStore {
         };
         let what = format!("delete collection {name}");
         self.connection
-            .call(&what, || {
-                let request = request.clone();
-                async move {
-                    let mut client = self.connection.collections().await;
-                    client.delete(request).await.map(|_| ())
-                }
+            .collections_call(&what, &request, |mut client, request| async move {
+                client.delete(request).await
             })
-            .await
+            .await?;
+        Ok(())
     }
 
     /// Reads the state record of a version, or `None` when there is none (or no companion
@@ -518,14 +492,11 @@ impl ServerStore {
         };
         let what = format!("write the sync state into {}", self.state_collection);
         self.connection
-            .call(&what, || {
-                let request = request.clone();
-                async move {
-                    let mut client = self.connection.points().await;
-                    client.upsert(request).await.map(|_| ())
-                }
+            .points_call(&what, &request, |mut client, request| async move {
+                client.upsert(request).await
             })
-            .await
+            .await?;
+        Ok(())
     }
 
     async fn delete_record(&self, version: u64) -> IndexResult<()> {
@@ -537,14 +508,11 @@ impl ServerStore {
         };
         let what = format!("delete a state record from {}", self.state_collection);
         self.connection
-            .call(&what, || {
-                let request = request.clone();
-                async move {
-                    let mut client = self.connection.points().await;
-                    client.delete(request).await.map(|_| ())
-                }
+            .points_call(&what, &request, |mut client, request| async move {
+                client.delete(request).await
             })
-            .await
+            .await?;
+        Ok(())
     }
 
     /// Picks the version of a new collection: the current Unix millis, or one more than the

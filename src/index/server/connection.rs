@@ -17,7 +17,7 @@ use tonic::codegen::InterceptedService;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
-use tonic::{Code, Request, Status};
+use tonic::{Code, Request, Response, Status};
 
 use super::QdrantSettings;
 use crate::index::{IndexError, IndexResult};
@@ -176,6 +176,61 @@ impl Connection {
         self.retry(what, request)
             .await
             .map_err(|status| self.status_error(what, &status))
+    }
+
+    /// Sends `request` on a points client through [`Self::call`], so transient failures are
+    /// retried, and returns the response message. Each attempt sends its own clone of `request`.
+    pub(super) async fn points_call<R, T, F, Fut>(
+        &self,
+        what: &str,
+        request: &R,
+        send: F,
+    ) -> IndexResult<T>
+    where
+        R: Clone,
+        F: Fn(PointsClient<Service>, R) -> Fut,
+        Fut: Future<Output = Result<Response<T>, Status>>,
+    {
+        self.call_with_client(what, || self.points(), request, send)
+            .await
+    }
+
+    /// Like [`Self::points_call`], with a collections client.
+    pub(super) async fn collections_call<R, T, F, Fut>(
+        &self,
+        what: &str,
+        request: &R,
+        send: F,
+    ) -> IndexResult<T>
+    where
+        R: Clone,
+        F: Fn(CollectionsClient<Service>, R) -> Fut,
+        Fut: Future<Output = Result<Response<T>, Status>>,
+    {
+        self.call_with_client(what, || self.collections(), request, send)
+            .await
+    }
+
+    async fn call_with_client<C, CFut, R, T, F, Fut>(
+        &self,
+        what: &str,
+        new_client: impl Fn() -> CFut,
+        request: &R,
+        send: F,
+    ) -> IndexResult<T>
+    where
+        CFut: Future<Output = C>,
+        R: Clone,
+        F: Fn(C, R) -> Fut,
+        Fut: Future<Output = Result<Response<T>, Status>>,
+    {
+        self.call(what, || {
+            let client = new_client();
+            let request = request.clone();
+            let send = &send;
+            async move { send(client.await, request).await.map(Response::into_inner) }
+        })
+        .await
     }
 
     /// Like [`Self::call`], but returns the failed status, for callers that treat some codes

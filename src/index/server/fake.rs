@@ -37,6 +37,8 @@ pub(super) struct Script {
     pub calls: Vec<(&'static str, Instant)>,
     /// Every `UpdateAliases` request.
     pub alias_changes: Vec<ChangeAliases>,
+    /// Every `Upsert` request, failed attempts included.
+    pub upserts: Vec<UpsertPoints>,
 }
 
 /// The gRPC services, sharing one script.
@@ -132,6 +134,11 @@ impl FakeQdrant {
     /// Returns every `UpdateAliases` request received.
     pub fn alias_changes(&self) -> Vec<ChangeAliases> {
         self.script.lock().unwrap().alias_changes.clone()
+    }
+
+    /// Returns every `Upsert` request received, failed attempts included.
+    pub fn upserts(&self) -> Vec<UpsertPoints> {
+        self.script.lock().unwrap().upserts.clone()
     }
 }
 
@@ -247,8 +254,10 @@ fake_service! {
     impl Points {
         async fn upsert(
             &self,
-            _: Request<UpsertPoints>,
+            request: Request<UpsertPoints>,
         ) -> Result<Response<PointsOperationResponse>, Status> {
+            let upsert = request.into_inner();
+            self.script.lock().unwrap().upserts.push(upsert);
             self.answer("upsert", PointsOperationResponse::default())
         }
 

@@ -169,12 +169,8 @@ impl ServerIndex {
             let what = format!("read points of {}", self.collection);
             let response = self
                 .connection
-                .call(&what, || {
-                    let request = request.clone();
-                    async move {
-                        let mut client = self.connection.points().await;
-                        client.get(request).await.map(|r| r.into_inner())
-                    }
+                .points_call(&what, &request, |mut client, request| async move {
+                    client.get(request).await
                 })
                 .await?;
             points.extend(response.result);
@@ -202,12 +198,8 @@ impl ServerIndex {
         };
         let what = format!("upsert {} points into {}", ids.len(), self.collection);
         self.connection
-            .call(&what, || {
-                let request = request.clone();
-                async move {
-                    let mut client = self.connection.points().await;
-                    client.upsert(request).await.map(|_| ())
-                }
+            .points_call(&what, &request, |mut client, request| async move {
+                client.upsert(request).await
             })
             .await?;
         self.note_written(ids, true);
@@ -263,12 +255,8 @@ impl VectorIndex for ServerIndex {
             };
             let what = format!("update {} payloads in {}", chunk.len(), self.collection);
             self.connection
-                .call(&what, || {
-                    let request = request.clone();
-                    async move {
-                        let mut client = self.connection.points().await;
-                        client.update_batch(request).await.map(|_| ())
-                    }
+                .points_call(&what, &request, |mut client, request| async move {
+                    client.update_batch(request).await
                 })
                 .await?;
         }
@@ -294,12 +282,8 @@ impl VectorIndex for ServerIndex {
         };
         let what = format!("delete {} points from {}", existing.len(), self.collection);
         self.connection
-            .call(&what, || {
-                let request = request.clone();
-                async move {
-                    let mut client = self.connection.points().await;
-                    client.delete(request).await.map(|_| ())
-                }
+            .points_call(&what, &request, |mut client, request| async move {
+                client.delete(request).await
             })
             .await?;
         self.note_written(existing.iter().copied(), false);
@@ -350,12 +334,8 @@ impl VectorIndex for ServerIndex {
             let what = format!("list the points of {}", self.collection);
             let response = self
                 .connection
-                .call(&what, || {
-                    let request = request.clone();
-                    async move {
-                        let mut client = self.connection.points().await;
-                        client.scroll(request).await.map(|r| r.into_inner())
-                    }
+                .points_call(&what, &request, |mut client, request| async move {
+                    client.scroll(request).await
                 })
                 .await?;
             for point in &response.result {
@@ -381,12 +361,8 @@ impl VectorIndex for ServerIndex {
         let what = format!("count the points of {}", self.collection);
         let response = self
             .connection
-            .call(&what, || {
-                let request = request.clone();
-                async move {
-                    let mut client = self.connection.points().await;
-                    client.count(request).await.map(|r| r.into_inner())
-                }
+            .points_call(&what, &request, |mut client, request| async move {
+                client.count(request).await
             })
             .await?;
         Ok(response.result.map_or(0, |result| result.count))
@@ -401,12 +377,8 @@ impl VectorIndex for ServerIndex {
         let what = format!("search {}", self.collection);
         let response = self
             .connection
-            .call(&what, || {
-                let request = request.clone();
-                async move {
-                    let mut client = self.connection.points().await;
-                    client.query(request).await.map(|r| r.into_inner())
-                }
+            .points_call(&what, &request, |mut client, request| async move {
+                client.query(request).await
             })
             .await?;
         response
@@ -433,12 +405,8 @@ impl VectorIndex for ServerIndex {
         let what = format!("list the values of {field} in {}", self.collection);
         let response = self
             .connection
-            .call(&what, || {
-                let request = request.clone();
-                async move {
-                    let mut client = self.connection.points().await;
-                    client.facet(request).await.map(|r| r.into_inner())
-                }
+            .points_call(&what, &request, |mut client, request| async move {
+                client.facet(request).await
             })
             .await?;
         let mut values: Vec<String> = response

@@ -600,6 +600,32 @@ async fn permanent_failure_not_retried() {
     assert!(error.contains("InvalidArgument"), "{error}");
 }
 
+#[tokio::test]
+async fn transient_upsert_resent_unchanged() {
+    let mut script = current_server();
+    script.failures.insert("upsert", (Code::Unavailable, 2));
+    let fake = FakeQdrant::start(script);
+    let store = fake_store(&fake, fast_retry(3));
+    let staging = ServerIndex::staging(
+        Arc::clone(&store.connection),
+        &store.collection_name(7),
+        sparse_layout(),
+    );
+
+    staging.upsert(sparse_points(&[1, 2, 3])).await.unwrap();
+
+    let upserts = fake.upserts();
+    assert_eq!(upserts.len(), 3);
+    assert_eq!(upserts[1], upserts[0]);
+    assert_eq!(upserts[2], upserts[0]);
+    let ids: Vec<PointId> = upserts[0]
+        .points
+        .iter()
+        .filter_map(|point| point.id.clone())
+        .collect();
+    assert_eq!(ids, [1, 2, 3].map(PointId::from));
+}
+
 #[test]
 fn version_warning_logged_once() {
     let warnings = ConnectionWarnings::default();
