@@ -1266,7 +1266,7 @@ fn webhook(stand: &Stand, options: &Options, dir: &TempDir, report: &mut Report)
 
     // Time to indexed: one lead at a time, rename it, post its webhook, and poll the queue
     // status until the event is done. The lead is then in the listener's open index, which is
-    // what its searches (MCP, borrowed commands) read.
+    // what its searches (MCP, commands from other processes) read.
     let mut to_indexed = vec![];
     for k in 0..SEARCHABLE_LEADS {
         let id = (1 + k * 37 % stand.leads) as u64;
@@ -1284,7 +1284,8 @@ fn webhook(stand: &Stand, options: &Options, dir: &TempDir, report: &mut Report)
     }
 
     // Time to searchable from another process: rename leads to unique words, post their
-    // webhooks at once, and poll `crm-vec search`, which borrows the index from the listener.
+    // webhooks at once, and poll `crm-vec search`, which runs in the listener that owns the
+    // index.
     let mut to_searchable = vec![];
     let search_env = env.with("EMBEDDINGS_PROVIDER", "none");
     let mut poll_costs = vec![];
@@ -1347,7 +1348,7 @@ fn webhook(stand: &Stand, options: &Options, dir: &TempDir, report: &mut Report)
             "to_searchable_by_other_process_n": to_searchable.len(),
             "to_searchable_p50_ms": percentile(&to_searchable, 50.0),
             "to_searchable_p99_ms": percentile(&to_searchable, 99.0),
-            "borrowed_search_poll_p50_ms": percentile(&poll_costs, 50.0),
+            "other_process_search_p50_ms": percentile(&poll_costs, 50.0),
             "serve_peak_rss_mib_vmhwm": serve_hwm.map(mib),
         }),
     );
