@@ -729,6 +729,24 @@ fn status_check_exit_codes() {
 }
 
 #[test]
+fn status_check_names_why_odoo_failed() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    sandbox.use_odoo(&odoo, "not-the-password");
+    let run = sandbox.run(&["status", "--check"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "could not use Odoo: login failed for user 'admin' on database 'crm': \
+             wrong username or password"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn status_table_has_no_empty_header() {
     let odoo = OdooStandIn::start(StandInConfig::default());
     let sandbox = Sandbox::for_odoo_on_backend(&odoo);

@@ -72,7 +72,10 @@ pub async fn report_with<S: IndexStore>(
                 deep_compare(ctx, client, live.as_ref(), &mut sync, &mut problems).await;
             }
         }
-        None => problems.push("Odoo is not reachable".to_string()),
+        None => problems.push(format!(
+            "could not use Odoo: {}",
+            odoo["error"].as_str().unwrap_or("no connection")
+        )),
     }
     if let Some(age) = sync["backlog_age_s"].as_u64() {
         if age > max_lag_s {
