@@ -481,6 +481,9 @@ async fn read_only_serves_only_search_and_status() {
     let mut names: Vec<&str> = tools.iter().map(|tool| tool.name.as_ref()).collect();
     names.sort_unstable();
     assert_eq!(names, vec![SEARCH, STATUS]);
+    let info = session.client.peer_info().expect("server info");
+    let instructions = info.instructions.clone().unwrap_or_default();
+    assert!(!instructions.contains(SYNC), "{instructions}");
 
     let refused = session.error(DELETE, json!({"record_id": 4})).await;
     assert!(refused.contains("--read-only"), "{refused}");

@@ -58,6 +58,13 @@ stage, salesperson, team, type and expected revenue; every hit has the lead id a
 Odoo. Use odoo_crm_sync_status to see whether the index is current, and \
 odoo_crm_sync_embeddings with mode sync_new to bring it up to date.";
 
+/// The instructions under `--read-only`, which name only the tools that are served.
+const READ_ONLY_INSTRUCTIONS: &str = "Search a vector index of Odoo CRM leads (crm.lead). Use \
+odoo_crm_semantic_search to find leads by meaning, with optional filters on stage, \
+salesperson, team, type and expected revenue; every hit has the lead id and a link into Odoo. \
+Use odoo_crm_sync_status to see whether the index is current. This server is read-only: \
+another process keeps the index up to date.";
+
 /// The state every tool shares.
 struct State {
     settings: Settings,
@@ -257,7 +264,11 @@ impl ServerHandler for CrmServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("crm-vec", env!("CARGO_PKG_VERSION")))
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(if self.state.read_only {
+                READ_ONLY_INSTRUCTIONS
+            } else {
+                INSTRUCTIONS
+            })
     }
 
     async fn call_tool(
