@@ -33,6 +33,7 @@ fn wrong_password_is_reported() {
         run.stderr
     );
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    assert!(!run.stderr.contains("could not connect"), "{}", run.stderr);
     assert!(!run.all_output().contains("not-the-password"));
 }
 

@@ -702,6 +702,11 @@ fn status_check_exit_codes() {
     let sandbox = Sandbox::for_odoo_on_backend(&odoo);
     let unbuilt = sandbox.run(&["status", "--check"]);
     assert_eq!(unbuilt.code, 1, "{}", unbuilt.stderr);
+    assert!(
+        !unbuilt.stderr.contains("unsynced change"),
+        "{}",
+        unbuilt.stderr
+    );
 
     sandbox.json(&["full-rebuild", "--json"]);
     let current = sandbox.run(&["status", "--check", "--deep"]);

@@ -77,7 +77,8 @@ pub async fn report_with<S: IndexStore>(
             odoo["error"].as_str().unwrap_or("no connection")
         )),
     }
-    if let Some(age) = sync["backlog_age_s"].as_u64() {
+    // Without an index every lead counts as backlog, so only the no-index problem is reported.
+    if let Some(age) = sync["backlog_age_s"].as_u64().filter(|_| live.is_some()) {
         if age > max_lag_s {
             problems.push(format!(
                 "the oldest unsynced change is {age} s old, more than the {max_lag_s} s \

@@ -30,8 +30,8 @@ pub(super) fn print_outcomes(ctx: &Invocation, outcomes: &[RecordOutcome]) -> Re
         let text = match outcome.status {
             RecordStatus::Synced => "synced",
             RecordStatus::Unchanged => "unchanged",
-            RecordStatus::Archived => "archived in Odoo; removed from the index",
-            RecordStatus::NotFound => "not found in Odoo; removed from the index",
+            RecordStatus::Archived => "archived in Odoo; left out of the index",
+            RecordStatus::NotFound => "not found in Odoo; left out of the index",
             RecordStatus::Deleted => "deleted from the index",
             RecordStatus::Absent => "not in the index",
         };

@@ -11,7 +11,7 @@
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde_json::Value;
 use tokio::sync::{Mutex, MutexGuard, OnceCell};
 
@@ -20,7 +20,7 @@ use crate::commands::Invocation;
 use crate::embed::{Bm25, Provider};
 use crate::index::any::AnyStore;
 use crate::index::SearchFilter;
-use crate::odoo::OdooClient;
+use crate::odoo::{OdooClient, OdooError};
 use crate::serve::queue::{Queue, QueueReport};
 use crate::serve::worker::Processor;
 use crate::settings::Settings;
@@ -163,7 +163,14 @@ impl IndexHost {
         let settings = self.settings().odoo()?;
         let client = OdooClient::connect(settings)
             .await
-            .context("could not connect to Odoo")?;
+            .map_err(|err| match err {
+                // A refused login is not a connection failure, and its own message is clear.
+                OdooError::LoginFailed { .. }
+                | OdooError::UnknownDatabase { .. }
+                | OdooError::AccessDenied { .. }
+                | OdooError::InvalidApiKey => anyhow::Error::from(err),
+                other => anyhow::Error::from(other).context("could not connect to Odoo"),
+            })?;
         tracing::info!(version = %client.version().raw, "connected to Odoo");
         *slot = Some(client.clone());
         Ok(client)
