@@ -188,7 +188,7 @@ set edit:completion:arg-completer[crm-vec] = {|@words|
             cand --lock-timeout 'How long to wait for another process that has the embedded index open, or, when the work runs in the process that owns it, for the write in progress there (at least 30 s); e.g. 30s or 2m, a bare number is seconds [default: 0]'
             cand --color 'When to use colour and terminal styling; auto uses it on a terminal unless NO_COLOR is set'
             cand --deep 'Compare every id in Odoo with the index, to count missing and orphaned points'
-            cand --check 'Exit 1 when a problem is found: a backlog older than --max-lag, drift, failed webhook events (for health checks)'
+            cand --check 'Exit 1 when a problem is found (for health checks): a backlog older than --max-lag, an Odoo that cannot be used, no index, an index built with another embedding model, drift found by --deep, webhook events that failed'
             cand --json 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
             cand -q 'Print only errors: no messages, no warnings, no progress bars'
             cand --quiet 'Print only errors: no messages, no warnings, no progress bars'

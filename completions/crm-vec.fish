@@ -215,7 +215,7 @@ complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l color -d 'Whe
 always\t''
 never\t''"
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l deep -d 'Compare every id in Odoo with the index, to count missing and orphaned points'
-complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l check -d 'Exit 1 when a problem is found: a backlog older than --max-lag, drift, failed webhook events (for health checks)'
+complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l check -d 'Exit 1 when a problem is found (for health checks): a backlog older than --max-lag, an Odoo that cannot be used, no index, an index built with another embedding model, drift found by --deep, webhook events that failed'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -l json -d 'Print one JSON document on stdout instead of a table (not for serve, mcp, completions and man)'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -s q -l quiet -d 'Print only errors: no messages, no warnings, no progress bars'
 complete -c crm-vec -n "__fish_crm_vec_using_subcommand status" -s v -l verbose -d 'Log more: -v for debug, -vv for trace (RUST_LOG overrides)'

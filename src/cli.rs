@@ -195,6 +195,7 @@ pub enum Command {
     Search(SearchArgs),
 
     /// Show Odoo, index and sync state side by side
+    #[command(after_help = STATUS_EXAMPLES)]
     Status(StatusArgs),
 
     /// Serve the index to AI assistants over MCP on stdin and stdout
@@ -258,7 +259,8 @@ pub const EXIT_CODES: [(u8, &str); 3] = [
     ),
     (
         2,
-        "usage or settings error: an unknown flag, an invalid or missing setting",
+        "usage or settings error: an unknown flag, an invalid or missing setting, a --stage, \
+         --salesperson or --team that names nothing in the index",
     ),
 ];
 
@@ -341,8 +343,14 @@ read from the working directory, and --lock-timeout waits for a run that is stil
 const SEARCH_EXAMPLES: &str = "\
 Examples:
   crm-vec search \"customers worried about delivery times\"
-  crm-vec search chairs --stage Won --limit 5
+  crm-vec search chairs --stage Qualified --limit 5
   crm-vec search \"office furniture\" --min-revenue 10000 --type opportunity --json";
+
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  crm-vec status                           Odoo, index and sync state as a table
+  crm-vec status --deep --json             Also count missing and orphaned points, as JSON
+  crm-vec status --check --max-lag 60      Exit 1 on a problem, for monitoring";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
@@ -455,8 +463,9 @@ pub struct StatusArgs {
     #[arg(long)]
     pub deep: bool,
 
-    /// Exit 1 when a problem is found: a backlog older than --max-lag, drift, failed webhook
-    /// events (for health checks)
+    /// Exit 1 when a problem is found (for health checks): a backlog older than --max-lag, an
+    /// Odoo that cannot be used, no index, an index built with another embedding model, drift
+    /// found by --deep, webhook events that failed
     #[arg(long)]
     pub check: bool,
 
