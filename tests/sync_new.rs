@@ -712,13 +712,20 @@ fn status_check_exit_codes() {
     let current = sandbox.run(&["status", "--check", "--deep"]);
     assert_eq!(current.code, 0, "{}", current.stderr);
 
-    // A change made two hours ago and never synced.
+    // A change made on a past day and never synced.
     odoo.set_clock("2026-12-04 08:00:00");
     odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
     let fresh_enough = sandbox.run(&["status", "--check", "--max-lag", "525600"]);
     assert_eq!(fresh_enough.code, 0, "{}", fresh_enough.stderr);
     let lagging = sandbox.run(&["status", "--check"]);
     assert_eq!(lagging.code, 1, "{}", lagging.stderr);
+    assert!(
+        lagging
+            .stderr
+            .starts_with("error: the oldest unsynced change is "),
+        "{}",
+        lagging.stderr
+    );
     assert!(
         lagging
             .stderr

@@ -26,8 +26,9 @@ pub async fn run(ctx: &Invocation, args: StatusArgs) -> Result<ExitCode> {
     }
     let problems = report["problems"].as_array().map(Vec::len).unwrap_or(0);
     if args.check && problems > 0 {
+        // Printed like any other error, and also under --quiet.
         for problem in report["problems"].as_array().into_iter().flatten() {
-            tracing::error!("{}", problem.as_str().unwrap_or_default());
+            eprintln!("error: {}", problem.as_str().unwrap_or_default());
         }
         return Ok(ExitCode::from(1));
     }
