@@ -329,7 +329,7 @@ fn print_table(ctx: &Invocation, report: &Value) -> Result<()> {
         ),
         ("Checkpoint", checkpoint_line(sync)),
         ("Backlog (leads)", show(&sync["backlog"])),
-        ("Backlog age (s)", show(&sync["backlog_age_s"])),
+        ("Backlog age", age_cell(&sync["backlog_age_s"])),
         ("Missing (--deep)", show(&sync["missing"])),
         ("Orphaned (--deep)", show(&sync["orphaned"])),
         ("Last full rebuild", run_line(&sync["last_full_rebuild"])),
@@ -354,15 +354,11 @@ fn queue_rows(queue: &Value) -> Vec<(&'static str, String)> {
         return Vec::new();
     }
     let count = |key: &str| queue[key].as_u64().unwrap_or(0).to_string();
-    let oldest = match queue["oldest_pending_age_s"].as_u64() {
-        Some(age) => age.to_string(),
-        None => "-".to_string(),
-    };
     let mut rows = vec![
         ("Webhooks pending", count("pending")),
         ("Webhooks in flight", count("in_flight")),
         ("Webhooks failed", count("failed")),
-        ("Oldest pending (s)", oldest),
+        ("Oldest pending", age_cell(&queue["oldest_pending_age_s"])),
     ];
     for event in queue["failed_events"].as_array().into_iter().flatten() {
         if event["retrying"] == json!(true) {
@@ -382,12 +378,27 @@ fn queue_rows(queue: &Value) -> Vec<(&'static str, String)> {
     rows
 }
 
-/// "2026-11-02 09:00:00 id 44 (120 s ago)", or "-" before the first rebuild.
+/// An age in seconds as the table shows it, or "-" when there is none.
+fn age_cell(age_s: &Value) -> String {
+    age_s.as_u64().map_or_else(|| "-".to_string(), format_age)
+}
+
+/// Formats an age for people: "45 s", "12 min", "5 h", "32 days" (rounded down).
+fn format_age(age_s: u64) -> String {
+    match age_s {
+        0..=119 => format!("{age_s} s"),
+        120..=7_199 => format!("{} min", age_s / 60),
+        7_200..=172_799 => format!("{} h", age_s / 3_600),
+        _ => format!("{} days", age_s / 86_400),
+    }
+}
+
+/// "2026-11-02 09:00:00 id 44 (2 min ago)", or "-" before the first rebuild.
 fn checkpoint_line(sync: &Value) -> String {
     let checkpoint = &sync["checkpoint"];
     match (checkpoint["write_date"].as_str(), checkpoint["id"].as_u64()) {
         (Some(write_date), Some(id)) => match sync["checkpoint_age_s"].as_u64() {
-            Some(age) => format!("{write_date} id {id} ({age} s ago)"),
+            Some(age) => format!("{write_date} id {id} ({} ago)", format_age(age)),
             None => format!("{write_date} id {id}"),
         },
         _ => "-".to_string(),
@@ -407,5 +418,27 @@ fn run_line(run: &Value) -> String {
                 "failed"
             }
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_age;
+
+    #[test]
+    fn ages_switch_units_at_two_of_each() {
+        let cases = [
+            (0, "0 s"),
+            (119, "119 s"),
+            (120, "2 min"),
+            (7_199, "119 min"),
+            (7_200, "2 h"),
+            (172_799, "47 h"),
+            (172_800, "2 days"),
+            (2_820_678, "32 days"),
+        ];
+        for (age, text) in cases {
+            assert_eq!(format_age(age), text, "{age} s");
+        }
     }
 }
