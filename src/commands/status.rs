@@ -378,7 +378,7 @@ fn queue_rows(queue: &Value) -> Vec<(&'static str, String)> {
     rows
 }
 
-/// An age in seconds as the table shows it, or "-" when there is none.
+/// Formats an optional age in seconds for the table, or "-" when there is none.
 fn age_cell(age_s: &Value) -> String {
     age_s.as_u64().map_or_else(|| "-".to_string(), format_age)
 }
