@@ -252,7 +252,7 @@ pub fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, SettingsError
         Err(err) => {
             return Err(SettingsError::DotEnv {
                 path: path.display().to_string(),
-                message: err.to_string(),
+                message: describe_dotenv_error(path, &err),
             })
         }
     };
@@ -260,11 +260,59 @@ pub fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, SettingsError
     for item in iter {
         let (key, value) = item.map_err(|err| SettingsError::DotEnv {
             path: path.display().to_string(),
-            message: err.to_string(),
+            message: describe_dotenv_error(path, &err),
         })?;
         values.insert(key, value);
     }
     Ok(values)
+}
+
+/// Describes a `.env` error by line number and variable name. dotenvy's own message quotes
+/// the rest of the file from the bad entry on, which can hold a password or an API key.
+fn describe_dotenv_error(path: &Path, err: &dotenvy::Error) -> String {
+    let content = std::fs::read(path).unwrap_or_default();
+    match err {
+        dotenvy::Error::LineParse(rest, _) => {
+            let text = String::from_utf8_lossy(&content);
+            let line = text
+                .find(rest.as_str())
+                .map(|at| text[..at].matches('\n').count() + 1);
+            let entry = rest.lines().next().unwrap_or_default();
+            let entry = entry.trim_start().trim_start_matches("export ");
+            let name: String = entry
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+                .take(64)
+                .collect();
+            let place = match line {
+                Some(line) => format!("line {line}"),
+                None => "an entry".to_string(),
+            };
+            let what = if name.is_empty() {
+                String::new()
+            } else {
+                format!(" ({name})")
+            };
+            format!(
+                "invalid syntax at {place}{what}: expected NAME=value, with quotes closed and \
+                 no unquoted spaces in the value (the value is not shown)"
+            )
+        }
+        dotenvy::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            match std::str::from_utf8(&content) {
+                Err(utf8) => {
+                    let line = content[..utf8.valid_up_to()]
+                        .iter()
+                        .filter(|byte| **byte == b'\n')
+                        .count()
+                        + 1;
+                    format!("line {line} is not valid UTF-8")
+                }
+                Ok(_) => io.to_string(),
+            }
+        }
+        other => other.to_string(),
+    }
 }
 
 impl Settings {
@@ -1091,5 +1139,42 @@ mod tests {
         std::fs::write(&path, "ODOO_URL=http://x\nthis is not a line\n").unwrap();
         assert!(read_dotenv(&path).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The message `read_dotenv` gives for a file with this content.
+    fn dotenv_error(name: &str, content: &[u8]) -> String {
+        let dir = std::env::temp_dir().join(format!("crm-vec-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(".env");
+        std::fs::write(&path, content).unwrap();
+        let message = match read_dotenv(&path) {
+            Err(SettingsError::DotEnv { message, .. }) => message,
+            other => panic!("expected a .env error, got {other:?}"),
+        };
+        std::fs::remove_dir_all(&dir).unwrap();
+        message
+    }
+
+    #[test]
+    fn dotenv_error_hides_unclosed_quote_value() {
+        let message = dotenv_error(
+            "unclosed",
+            b"ODOO_DB=crm\nODOO_PASSWORD=\"Hunter2-REAL-PASS\nODOO_USERNAME=admin\n",
+        );
+        assert!(!message.contains("Hunter2"), "{message}");
+        assert!(message.contains("line 2 (ODOO_PASSWORD)"), "{message}");
+    }
+
+    #[test]
+    fn dotenv_error_hides_bad_escape_value() {
+        let message = dotenv_error("escape", b"WEBHOOK_SECRET=abc\\q\"tail\n");
+        assert!(!message.contains("abc"), "{message}");
+        assert!(message.contains("line 1 (WEBHOOK_SECRET)"), "{message}");
+    }
+
+    #[test]
+    fn dotenv_error_names_non_utf8_line() {
+        let message = dotenv_error("utf8", b"ODOO_DB=crm\nODOO_URL=http://x\nCOLLECTION=\xff\n");
+        assert_eq!(message, "line 3 is not valid UTF-8");
     }
 }
