@@ -609,11 +609,11 @@ pub fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
             ))
         }
     };
-    match number.parse::<f64>() {
-        Ok(amount) if amount.is_finite() && amount >= 0.0 => {
-            Ok(std::time::Duration::from_secs_f64(amount * scale))
-        }
-        _ => Err(format!(
+    let amount = number.parse::<f64>().ok().filter(|amount| *amount >= 0.0);
+    match amount.map(|amount| std::time::Duration::try_from_secs_f64(amount * scale)) {
+        Some(Ok(duration)) => Ok(duration),
+        Some(Err(_)) => Err(format!("'{value}' is too long a duration")),
+        None => Err(format!(
             "'{value}' is not a duration (such as 500ms, 2s or 10m)"
         )),
     }
@@ -676,6 +676,21 @@ mod tests {
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 days").is_err());
+    }
+
+    #[test]
+    fn duration_too_long_is_an_error() {
+        for value in [
+            "18446744073709551616",
+            "9999999999999999999m",
+            "99999999999999999999",
+        ] {
+            assert_eq!(
+                parse_duration(value),
+                Err(format!("'{value}' is too long a duration")),
+                "{value}"
+            );
+        }
     }
 
     #[test]

@@ -316,7 +316,8 @@ fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     let seconds: f64 = value.parse().ok()?;
     if seconds.is_finite() && seconds >= 0.0 {
-        Some(Duration::from_secs_f64(seconds))
+        // A value too large for a Duration waits as long as the backoff allows.
+        Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
     } else {
         None
     }
@@ -714,6 +715,31 @@ mod tests {
 
     fn texts(lengths: &[usize]) -> Vec<String> {
         lengths.iter().map(|&length| "a".repeat(length)).collect()
+    }
+
+    fn retry_after(value: &str) -> Option<Duration> {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, value.parse().unwrap());
+        parse_retry_after(&headers)
+    }
+
+    #[test]
+    fn retry_after_reads_seconds() {
+        assert_eq!(retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after("0.5"), Some(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn huge_retry_after_is_the_longest_wait() {
+        assert_eq!(retry_after("1e300"), Some(Duration::MAX));
+        assert_eq!(retry_after("18446744073709551616"), Some(Duration::MAX));
+    }
+
+    #[test]
+    fn unusable_retry_after_is_ignored() {
+        assert_eq!(retry_after("-1"), None);
+        assert_eq!(retry_after("inf"), None);
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
     }
 
     #[test]
