@@ -129,6 +129,10 @@ fn bad_requests_get_their_status_and_no_secret_is_logged() {
     assert_eq!(header.status, 202, "{}", header.text);
 
     assert_eq!(post("/nowhere", "{}").status, 404);
+    // A token typed into the path by mistake reaches only the 404.
+    let mistyped = format!("/webhook/sync&token={SECRET}");
+    assert_eq!(post(&mistyped, "{}").status, 404);
+    assert_eq!(post(&format!("/webhook/sync/{SECRET}"), "{}").status, 404);
     assert_eq!(get(addr, "/webhook/sync", Some(SECRET)).status, 405);
     assert_eq!(post("/health", "{}").status, 405);
     let big = format!(r#"{{"_id": 3, "pad": "{}"}}"#, "x".repeat(1024 * 1024));

@@ -90,10 +90,15 @@ fn handle(app: &App, mut request: Request) {
     let (path, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
     let path = path.to_string();
     let answer = route(app, &mut request, &path, query);
-    // Only the path: the query may hold the token.
+    // Only a known path: the query may hold the token, and so may a mistyped path such as
+    // "/webhook/sync&token=…".
+    let logged_path = match path.as_str() {
+        "/health" | "/webhook/status" | "/webhook/sync" | "/webhook/delete" => path.as_str(),
+        _ => "(unknown)",
+    };
     tracing::debug!(
         method = %request.method(),
-        path = %path,
+        path = logged_path,
         status = answer.status,
         duration_ms = started.elapsed().as_millis() as u64,
         "answered"
