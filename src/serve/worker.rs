@@ -2,10 +2,12 @@
 //! leads Odoo does not return yet, backoff with jitter on failures.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
+use futures_util::FutureExt as _;
 use tokio::sync::Notify;
 
 use super::queue::{now_ms, Entry, Finish, Incoming, Kind, Queue};
@@ -164,7 +166,18 @@ impl Processor {
         _writing: &WriteGuard<'_>,
     ) -> BatchReport {
         let started = Instant::now();
-        let outcome = self.run_core(&batch, mode).await;
+        // A panic fails this batch like any error, so its entries are retried and the worker
+        // keeps running.
+        let outcome = match AssertUnwindSafe(self.run_core(&batch, mode))
+            .catch_unwind()
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(panic) => Err(anyhow::anyhow!(
+                "the sync stopped on an internal error: {}",
+                panic_message(panic.as_ref())
+            )),
+        };
         let elapsed = started.elapsed();
         let (results, finishes, mut summary, error) = match outcome {
             Ok((outcomes, summary)) => {
@@ -215,9 +228,8 @@ impl Processor {
             .await?;
         let batch = self.queue.take_now(ids);
         let mut report = self.process(batch, Mode::Immediate, &writing).await;
-        report
-            .results
-            .sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        let order = crate::sync::first_positions(ids);
+        report.results.sort_by_key(|r| order.get(&r.id).copied());
         report.summary.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
     }
@@ -479,6 +491,17 @@ fn add_summary(total: &mut Summary, part: &Summary) {
     total.skipped += part.skipped;
     total.deleted += part.deleted;
     total.failed += part.failed;
+}
+
+/// The text of a panic payload, as `panic!` builds it.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        text
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text
+    } else {
+        "a panic without a message"
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use crate::settings::ArchivePolicy;
 
 pub use document::{build_document, Document, Lookups};
 pub use incremental::{sync_new, SyncNewOptions, SyncNewReport};
+pub(crate) use pipeline::first_positions;
 pub use pipeline::{delete_records, full_rebuild, sync_records, RecordOutcome, RecordStatus};
 pub use progress::{NoProgress, Reporter};
 

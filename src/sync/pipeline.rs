@@ -676,7 +676,8 @@ pub async fn sync_records<S: IndexStore>(
             status: RecordStatus::NotFound,
         }));
     }
-    outcomes.sort_by_key(|outcome| ids.iter().position(|id| *id == outcome.id));
+    let order = first_positions(&ids);
+    outcomes.sort_by_key(|outcome| order.get(&outcome.id).copied());
     summary.duration_ms = started.elapsed().as_millis() as u64;
     Ok((summary, outcomes))
 }
@@ -836,4 +837,27 @@ pub async fn delete_records<S: IndexStore>(
 fn dedup(ids: &[u64]) -> Vec<u64> {
     let mut seen = HashSet::new();
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
+}
+
+/// The position of each id's first occurrence, for sorting results in request order.
+pub(crate) fn first_positions(ids: &[u64]) -> HashMap<u64, usize> {
+    let mut positions = HashMap::with_capacity(ids.len());
+    for (position, id) in ids.iter().enumerate() {
+        positions.entry(*id).or_insert(position);
+    }
+    positions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_positions;
+
+    #[test]
+    fn first_positions_keep_the_first_of_duplicates() {
+        let positions = first_positions(&[7, 3, 7, 9]);
+        assert_eq!(positions.len(), 3);
+        assert_eq!(positions[&7], 0);
+        assert_eq!(positions[&3], 1);
+        assert_eq!(positions[&9], 3);
+    }
 }
