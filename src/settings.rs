@@ -358,6 +358,16 @@ impl Settings {
             None => Duration::ZERO,
             Some(text) => parse_timeout("CRM_VEC_LOCK_TIMEOUT", text)?,
         };
+        if let Some(secret) = self.value("WEBHOOK_SECRET") {
+            if secret.split(',').all(|part| part.trim().is_empty()) {
+                return Err(SettingsError::Invalid {
+                    name: "WEBHOOK_SECRET".to_string(),
+                    message: "it holds only commas or spaces, no secret; set a secret or \
+                              leave it unset"
+                        .to_string(),
+                });
+            }
+        }
         self.embedding_retry()?;
         self.embeddings = self.resolve_embeddings()?;
         self.page_size()?;
@@ -723,18 +733,27 @@ fn validate_http_url(name: &str, url: &str) -> Result<(), SettingsError> {
     let rest = lower
         .strip_prefix("http://")
         .or_else(|| lower.strip_prefix("https://"));
-    match rest {
-        Some(rest)
-            if !rest.is_empty() && !rest.starts_with('/') && !url.contains(char::is_whitespace) =>
-        {
-            Ok(())
+    // Credentials are masked, so the message never shows a password.
+    let shown = crate::secret::redact_url(&shorten(url));
+    let problem = match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => {
+            if url.contains(char::is_whitespace) {
+                Some(format!(
+                    "'{shown}' contains whitespace (write a space in a password as %20)"
+                ))
+            } else {
+                reqwest::Url::parse(url)
+                    .err()
+                    .map(|err| format!("'{shown}' is not a valid URL: {err}"))
+            }
         }
-        _ => Err(SettingsError::Invalid {
+        _ => Some(format!("'{shown}' is not an http:// or https:// URL")),
+    };
+    match problem {
+        None => Ok(()),
+        Some(message) => Err(SettingsError::Invalid {
             name: name.to_string(),
-            message: format!(
-                "'{}' is not an http:// or https:// URL",
-                crate::secret::redact_url(&shorten(url))
-            ),
+            message,
         }),
     }
 }
@@ -1002,6 +1021,31 @@ mod tests {
         assert!(err
             .to_string()
             .contains("is not an http:// or https:// URL"));
+    }
+
+    fn odoo_url_error(url: &str) -> String {
+        let env = [
+            ("ODOO_URL", url),
+            ("ODOO_DB", "crm"),
+            ("ODOO_USERNAME", "admin"),
+            ("ODOO_PASSWORD", "pw"),
+        ];
+        let settings = Settings::resolve(&layers(&[], &env, &[])).unwrap();
+        settings.odoo().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn odoo_url_with_space_is_named_so() {
+        let message = odoo_url_error("http://bob:URL PASS99@127.0.0.1");
+        assert!(message.contains("contains whitespace"), "{message}");
+        assert!(!message.contains("PASS99"), "{message}");
+    }
+
+    #[test]
+    fn odoo_url_unclosed_ipv6_is_invalid() {
+        let message = odoo_url_error("http://bob:pw@[::1");
+        assert!(message.contains("is not a valid URL: "), "{message}");
+        assert!(!message.contains("bob:pw"), "{message}");
     }
 
     #[test]
