@@ -604,7 +604,7 @@ fn non_loopback_needs_a_secret_or_an_explicit_flag() {
     let odoo = odoo(OdooVersion::V17);
     let sandbox = Sandbox::for_odoo(&odoo);
     let refused = sandbox.run(&["serve", "--host", "0.0.0.0", "--port", "0"]);
-    assert_eq!(refused.code, 1, "{}", refused.all_output());
+    assert_eq!(refused.code, 2, "{}", refused.all_output());
     assert!(
         refused.stderr.contains("WEBHOOK_SECRET"),
         "{}",
@@ -617,6 +617,32 @@ fn non_loopback_needs_a_secret_or_an_explicit_flag() {
         listener.stderr().contains("without WEBHOOK_SECRET"),
         "{}",
         listener.stderr()
+    );
+}
+
+#[test]
+fn unusable_host_or_secret_exits_two() {
+    let odoo = odoo(OdooVersion::V17);
+    let mut sandbox = Sandbox::for_odoo(&odoo);
+    let bad_host = sandbox.run(&["serve", "--host", "999.1.1.1", "--port", "0"]);
+    assert_eq!(bad_host.code, 2, "{}", bad_host.all_output());
+    assert!(
+        bad_host
+            .stderr
+            .contains("'999.1.1.1' is not an address to listen on"),
+        "{}",
+        bad_host.stderr
+    );
+
+    sandbox.set("WEBHOOK_SECRET", " , ,");
+    let blank_secret = sandbox.run(&["serve", "--port", "0"]);
+    assert_eq!(blank_secret.code, 2, "{}", blank_secret.all_output());
+    assert!(
+        blank_secret
+            .stderr
+            .contains("invalid value for WEBHOOK_SECRET: it holds only commas or spaces"),
+        "{}",
+        blank_secret.stderr
     );
 }
 

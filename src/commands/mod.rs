@@ -148,11 +148,13 @@ fn exit_for(summary: &crate::sync::Summary) -> ExitCode {
 }
 
 /// Checks whether an error is a usage error, which exits 2: an invalid or missing setting, a
-/// filter that names nothing in the index, or such an error in the process that owns the index.
+/// listener address that cannot be used as set, a filter that names nothing in the index, or
+/// such an error in the process that owns the index.
 pub fn is_usage_error(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause.is::<crate::settings::SettingsError>()
             || cause.is::<crate::sync::search::FilterError>()
+            || cause.is::<crate::serve::ServeError>()
             || cause
                 .downcast_ref::<crate::owner::client::RemoteError>()
                 .is_some_and(crate::owner::client::RemoteError::is_usage)
