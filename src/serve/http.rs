@@ -261,11 +261,15 @@ pub fn parse_event(body: &[u8]) -> Result<Event, Rejection> {
                 "ids must be a list of 1 to {MAX_IDS} lead ids, not {ids}"
             )));
         };
-        let ids = list
+        let mut ids = list
             .iter()
-            .map(|id| lead_id("ids", id))
+            .enumerate()
+            .map(|(at, id)| lead_id(&format!("ids[{at}]"), id))
             .collect::<Result<Vec<u64>, String>>()
             .map_err(reject)?;
+        // One event per lead: repeats would only be merged in the queue.
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(*id));
         (ids, true)
     } else {
         return Err(reject(
@@ -465,6 +469,23 @@ mod tests {
         assert_eq!(ids(r#"{"id": "17"}"#), Ok(vec![17]));
         assert_eq!(ids(r#"{"ids": [1, "2", 3]}"#), Ok(vec![1, 2, 3]));
         assert_eq!(ids(r#"{"_id": 2147483647}"#), Ok(vec![2_147_483_647]));
+    }
+
+    #[test]
+    fn repeated_ids_are_queued_once() {
+        assert_eq!(ids(r#"{"ids": [7, 3, 7, "3", 7]}"#), Ok(vec![7, 3]));
+    }
+
+    #[test]
+    fn bad_entry_of_ids_is_named_by_position() {
+        let rejection = parse_event(br#"{"ids": [1, "2", -3]}"#).unwrap_err();
+        assert!(
+            rejection
+                .error
+                .starts_with("ids[2] must be a positive integer"),
+            "{}",
+            rejection.error
+        );
     }
 
     #[test]
