@@ -640,6 +640,7 @@ fn since_rejects_bad_times() {
         "2026-12-04",
         "2026-12-04T10:00:00Z",
         "2026-13-01 00:00:00",
+        "2026-02-30 00:00:00",
     ] {
         let run = sandbox.run(&["sync-new", "--since", bad]);
         assert_eq!(run.code, 2, "--since {bad}: {}", run.stderr);

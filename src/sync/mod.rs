@@ -187,6 +187,16 @@ pub fn format_unix(seconds: i64, separator: char, suffix: &str) -> String {
     )
 }
 
+/// The number of days in a month of the proleptic Gregorian calendar.
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// Parses Odoo's `YYYY-MM-DD HH:MM:SS` (UTC) into Unix seconds.
 pub fn parse_odoo_datetime(text: &str) -> Option<i64> {
     let bytes = text.as_bytes();
@@ -197,7 +207,8 @@ pub fn parse_odoo_datetime(text: &str) -> Option<i64> {
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
     if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
+        || day < 1
+        || day > days_in_month(year, month)
         || hour > 23
         || minute > 59
         || second > 60
@@ -275,6 +286,10 @@ mod tests {
             "yesterday",
             "2026-11-02",
             "2026/11/02 09:00:00",
+            "2026-02-30 00:00:00",
+            "2026-02-29 00:00:00",
+            "1900-02-29 00:00:00",
+            "2026-04-31 00:00:00",
         ] {
             assert_eq!(parse_odoo_datetime(text), None, "for {text:?}");
         }
