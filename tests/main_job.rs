@@ -123,6 +123,27 @@ fn search_filters_by_min_revenue() {
 }
 
 #[test]
+fn crossed_revenue_bounds_exit_two() {
+    let sandbox = Sandbox::on_backend();
+    let run = sandbox.run(&[
+        "search",
+        "desks",
+        "--min-revenue",
+        "10",
+        "--max-revenue",
+        "5",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "invalid value for --min-revenue: 10 is above --max-revenue 5, so no lead could match"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn search_table_is_plain_when_piped() {
     let odoo = odoo(OdooVersion::V17);
     let sandbox = Sandbox::for_odoo_on_backend(&odoo);

@@ -13,6 +13,18 @@ use crate::settings::SettingsError;
 use crate::sync::search::FilterError;
 
 pub async fn run(ctx: &Invocation, args: SearchArgs) -> Result<ExitCode> {
+    if let (Some(min), Some(max)) = (args.min_revenue, args.max_revenue) {
+        if min > max {
+            return Err(SettingsError::Invalid {
+                name: "--min-revenue".to_string(),
+                message: format!(
+                    "{min} is above --max-revenue {max}, so no lead could match; swap them or \
+                     drop one"
+                ),
+            }
+            .into());
+        }
+    }
     let filter = SearchFilter {
         stage: args.stage.clone(),
         salesperson: args.salesperson.clone(),
