@@ -68,13 +68,26 @@ fn hit_json(hit: &SearchHit, links: &LeadLinks) -> Value {
     })
 }
 
+/// Longest query quoted back in the text, in characters: the text is sized for a model's
+/// context, and a pasted document as the query would fill it.
+const MAX_QUOTED_QUERY_CHARS: usize = 200;
+
+/// Quotes the query as the text repeats it, cut to [`MAX_QUOTED_QUERY_CHARS`].
+fn quoted_query(query: &str) -> String {
+    match query.char_indices().nth(MAX_QUOTED_QUERY_CHARS) {
+        Some((end, _)) => format!("{:?}…", &query[..end]),
+        None => format!("{query:?}"),
+    }
+}
+
 /// Builds the text content of a search result: one short block per hit.
 pub fn hits_text(query: &str, hits: &[SearchHit], links: &LeadLinks) -> String {
+    let query = quoted_query(query);
     if hits.is_empty() {
-        return format!("No leads match {query:?}.");
+        return format!("No leads match {query}.");
     }
     let noun = if hits.len() == 1 { "lead" } else { "leads" };
-    let mut text = format!("{} {noun} for {query:?}, best first:\n", hits.len());
+    let mut text = format!("{} {noun} for {query}, best first:\n", hits.len());
     for (rank, hit) in hits.iter().enumerate() {
         text.push('\n');
         text.push_str(&hit_text(rank + 1, hit, links));
@@ -259,6 +272,13 @@ mod tests {
             hits_text("x", &[], &LeadLinks::None),
             "No leads match \"x\"."
         );
+    }
+
+    #[test]
+    fn long_query_is_cut_in_the_text() {
+        let query = "é".repeat(5_000);
+        let expected = format!("No leads match \"{}\"….", "é".repeat(200));
+        assert_eq!(hits_text(&query, &[], &LeadLinks::None), expected);
     }
 
     #[test]
