@@ -483,7 +483,13 @@ impl EmbeddingsResponse {
         let mut vectors: Vec<Option<Vec<f32>>> = vec![None; expected_count];
         for item in self.data {
             let length = item.embedding.len();
-            if length == 0 || Some(length) != dimension {
+            if length == 0 {
+                return Err(EmbedError::InvalidResponse(format!(
+                    "embedding {} is empty",
+                    item.index
+                )));
+            }
+            if Some(length) != dimension {
                 return Err(EmbedError::InvalidResponse(format!(
                     "embedding {} has {length} values, expected {}",
                     item.index,
@@ -849,6 +855,19 @@ mod tests {
         .unwrap();
         let err = response.into_vectors(1, Some(1)).unwrap_err();
         assert!(matches!(err, EmbedError::InvalidResponse(_)), "{err}");
+    }
+
+    #[test]
+    fn response_rejects_empty_embedding() {
+        let response: EmbeddingsResponse = serde_json::from_value(serde_json::json!({
+            "data": [{"embedding": [], "index": 0}]
+        }))
+        .unwrap();
+        let err = response.into_vectors(1, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            EmbedError::InvalidResponse("embedding 0 is empty".into()).to_string()
+        );
     }
 
     #[test]
