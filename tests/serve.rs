@@ -129,6 +129,8 @@ fn bad_requests_get_their_status_and_no_secret_is_logged() {
     assert_eq!(header.status, 202, "{}", header.text);
 
     assert_eq!(post("/nowhere", "{}").status, 404);
+    let unclear_wait = post(&format!("{}&wait=yes", sync_path()), r#"{"_id": 3}"#);
+    assert_eq!(unclear_wait.status, 400, "{}", unclear_wait.text);
     // A token typed into the path by mistake reaches only the 404.
     let mistyped = format!("/webhook/sync&token={SECRET}");
     assert_eq!(post(&mistyped, "{}").status, 404);

@@ -171,7 +171,16 @@ fn route(app: &App, request: &mut Request, path: &str, query: &str) -> Answer {
         Ok(body) => body,
         Err(answer) => return answer,
     };
-    let wait = query_param(query, "wait").is_some_and(|v| v == "true" || v == "1");
+    let wait = match query_param(query, "wait").as_deref() {
+        None | Some("false" | "0") => false,
+        Some("true" | "1" | "") => true,
+        Some(other) => {
+            return Answer::new(
+                400,
+                json!({"error": format!("wait must be true or false, not '{}'", preview(other.as_bytes()))}),
+            )
+        }
+    };
     webhook(app, kind, &body, wait)
 }
 
