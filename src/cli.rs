@@ -278,7 +278,10 @@ fn root_after_long_help() -> String {
     }
     text.push_str("\nExit status:\n");
     for (code, meaning) in EXIT_CODES {
-        text.push_str(&format!("  {code}  {meaning}\n"));
+        // Wrapped under the meaning, with the code in the indentation of the first line.
+        let mut lines = String::new();
+        push_wrapped(&mut lines, meaning, 5);
+        text.push_str(&format!("  {code}  {}", &lines[5..]));
     }
     text
 }
