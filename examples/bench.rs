@@ -800,7 +800,7 @@ fn sequential_baseline(env: &Env, ids: &[u64]) -> Duration {
                 .upsert(vec![Point {
                     id: doc.id,
                     dense: vector,
-                    sparse: bm25.embed_document(&doc.text),
+                    sparse: bm25.embed_document(&doc.keyword_text()),
                     payload: doc.payload,
                 }])
                 .await

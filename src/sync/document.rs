@@ -58,6 +58,45 @@ pub struct Document {
     pub payload: Map<String, Value>,
 }
 
+/// The labels that begin lines of a lead's text. Nearly every lead has them, so they carry no
+/// weight in keyword search, and the sparse index of qdrant-edge 0.7.2 rewrites a term's whole
+/// posting list on each insert: a term in every lead makes a rebuild's CPU time grow with the
+/// square of the number of leads.
+const LINE_LABELS: &[&str] = &[
+    "Type: ",
+    "Customer: ",
+    "Contact: ",
+    "Stage: ",
+    "Salesperson: ",
+    "Sales team: ",
+    "Tags: ",
+    "Location: ",
+    "Expected revenue: ",
+    "Priority: ",
+    "Message from ",
+];
+
+impl Document {
+    /// Returns the text the keyword (BM25) vector is made from: the lead's text without the
+    /// labels at the start of its lines.
+    pub fn keyword_text(&self) -> String {
+        keyword_text(&self.text)
+    }
+}
+
+/// Removes the [`LINE_LABELS`] from the start of each line of `text`.
+pub fn keyword_text(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            LINE_LABELS
+                .iter()
+                .find_map(|label| line.strip_prefix(label))
+                .unwrap_or(line)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Names of related records that Odoo returns only as ids (tags).
 #[derive(Debug, Clone, Default)]
 pub struct Lookups {
@@ -395,6 +434,24 @@ mod tests {
             Tags: Design\nLocation: Pleasant Hill, United States\nExpected revenue: 24000\n\
             Priority: High\nNeeds 20 desks & chairs";
         assert_eq!(doc.text, expected);
+    }
+
+    #[test]
+    fn keyword_text_drops_line_labels() {
+        let doc = build_document(&demo_lead(), &lookups(), &[], "voyage-4-lite").unwrap();
+        let expected = "Office Design Project\nOpportunity\nAcme Corporation\n\
+            Jacques Dunagan\nNew\nMitchell Admin\nSales\n\
+            Design\nPleasant Hill, United States\n24000\n\
+            High\nNeeds 20 desks & chairs";
+        assert_eq!(doc.keyword_text(), expected);
+    }
+
+    #[test]
+    fn keyword_text_keeps_labels_inside_lines() {
+        assert_eq!(
+            keyword_text("Message from Ann on 2026-11-02:\nthe Stage: is set"),
+            "Ann on 2026-11-02:\nthe Stage: is set"
+        );
     }
 
     #[test]

@@ -181,7 +181,7 @@ fn plan_batch(
                 plan.ready.push(Point {
                     id: doc.id,
                     dense: point.dense.clone(),
-                    sparse: bm25.embed_document(&doc.text),
+                    sparse: bm25.embed_document(&doc.keyword_text()),
                     payload: doc.payload,
                 });
                 plan.outcomes.push(RecordOutcome {
@@ -198,7 +198,7 @@ fn plan_batch(
                 plan.ready.push(Point {
                     id: doc.id,
                     dense: None,
-                    sparse: bm25.embed_document(&doc.text),
+                    sparse: bm25.embed_document(&doc.keyword_text()),
                     payload: doc.payload,
                 });
             }
@@ -241,7 +241,7 @@ async fn embed_and_write<I: VectorIndex>(
                 Point {
                     id: doc.id,
                     dense: Some(vector),
-                    sparse: bm25.embed_document(&doc.text),
+                    sparse: bm25.embed_document(&doc.keyword_text()),
                     payload: doc.payload,
                 }
             })
