@@ -489,6 +489,12 @@ impl EmbeddingsResponse {
                     item.index
                 )));
             }
+            if item.embedding.iter().any(|value| !value.is_finite()) {
+                return Err(EmbedError::InvalidResponse(format!(
+                    "embedding {} has a value that is not a finite 32-bit number",
+                    item.index
+                )));
+            }
             if Some(length) != dimension {
                 return Err(EmbedError::InvalidResponse(format!(
                     "embedding {} has {length} values, expected {}",
@@ -867,6 +873,17 @@ mod tests {
         assert_eq!(
             err.to_string(),
             EmbedError::InvalidResponse("embedding 0 is empty".into()).to_string()
+        );
+    }
+
+    #[test]
+    fn response_rejects_value_beyond_f32() {
+        let response: EmbeddingsResponse =
+            serde_json::from_str(r#"{"data": [{"embedding": [0.5, 1e39], "index": 0}]}"#).unwrap();
+        let err = response.into_vectors(1, None).unwrap_err();
+        assert!(
+            err.to_string().contains("not a finite 32-bit number"),
+            "{err}"
         );
     }
 

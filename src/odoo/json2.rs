@@ -29,14 +29,8 @@ pub(crate) fn decode(
     }
 
     if let Some((name, message)) = json.as_ref().and_then(odoo_error) {
-        if let Some(last_line) = json
-            .as_ref()
-            .and_then(|body| body.get("debug"))
-            .and_then(Value::as_str)
-            .and_then(|debug| debug.trim().lines().last())
-        {
-            debug!(exception = %name, traceback_end = last_line, "Odoo returned a JSON-2 error");
-        }
+        // Only the exception's name: Odoo's traceback can quote the request, API key included.
+        debug!(exception = %name, "Odoo returned a JSON-2 error");
         if raw.status == 401 {
             return Err(OdooError::InvalidApiKey);
         }

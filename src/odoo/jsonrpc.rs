@@ -58,9 +58,8 @@ fn map_error(error: &Value, context: &ErrorContext) -> OdooError {
         .unwrap_or("")
         .trim()
         .to_string();
-    if let Some(last_line) = text("debug").and_then(|debug| debug.trim().lines().last()) {
-        debug!(exception = %name, traceback_end = last_line, "Odoo returned a JSON-RPC error");
-    }
+    // Only the exception's name: Odoo's traceback can quote the request, password included.
+    debug!(exception = %name, "Odoo returned a JSON-RPC error");
     map_exception(&name, &message, context)
 }
 
