@@ -123,6 +123,26 @@ fn search_filters_by_min_revenue() {
 }
 
 #[test]
+fn unreadable_lead_fields_fail_the_rebuild() {
+    let odoo = odoo(OdooVersion::V17);
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    odoo.restrict_field("crm.lead", "name");
+    odoo.restrict_field("crm.lead", "active");
+
+    let run = sandbox.run(&["full-rebuild"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("Odoo's crm.lead has no field name, active for this user"),
+        "{}",
+        run.stderr
+    );
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["index"]["points"], json!(39));
+}
+
+#[test]
 fn crossed_revenue_bounds_exit_two() {
     let sandbox = Sandbox::on_backend();
     let run = sandbox.run(&[

@@ -105,14 +105,32 @@ impl<S: IndexStore> SyncContext<S> {
         Ok(lookups)
     }
 
-    /// The lead fields to request from this server.
+    /// The lead fields to request from this server. Fails when the server lists none of
+    /// the fields every Odoo version has: a user without read access to them would otherwise
+    /// get blank leads into the index, archived ones among the active.
     pub async fn lead_fields(&self) -> Result<Vec<String>> {
-        Ok(self
+        let fields = self
             .odoo
             .fields_for("crm.lead", document::LEAD_FIELDS)
-            .await?)
+            .await?;
+        let missing: Vec<&str> = REQUIRED_LEAD_FIELDS
+            .iter()
+            .copied()
+            .filter(|name| !fields.iter().any(|field| field == name))
+            .collect();
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "Odoo's crm.lead has no field {} for this user; check that ODOO_USERNAME can \
+                 read leads (Sales / CRM access rights)",
+                missing.join(", ")
+            );
+        }
+        Ok(fields)
     }
 }
+
+/// Lead fields that every supported Odoo version has and that the sync cannot do without.
+const REQUIRED_LEAD_FIELDS: &[&str] = &["name", "active", "write_date"];
 
 /// The layout a new collection gets with this provider.
 pub fn layout_for(provider: Option<&Provider>, dimension: Option<usize>) -> IndexLayout {

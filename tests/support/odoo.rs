@@ -402,6 +402,12 @@ impl OdooStandIn {
         state.failure = None;
     }
 
+    /// Leaves `field` out of `model`'s `fields_get`, as Odoo does for a field whose groups the
+    /// user is not in. Its values stay stored but are never returned.
+    pub fn restrict_field(&self, model: &str, field: &str) {
+        self.lock().model_mut(model).fields.remove(field);
+    }
+
     /// While `hidden` is true, lead `id` is stored but `read`, `search*` and `search_count` do not
     /// return it, like a row whose transaction has not committed yet (17.0/18.0 send webhooks
     /// before COMMIT).
