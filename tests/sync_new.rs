@@ -139,6 +139,26 @@ fn rebuild_sets_checkpoint_to_newest_write() {
 }
 
 #[test]
+fn far_future_write_date_leaves_checkpoint() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    odoo.set_write_date(5, "9999-12-31 23:59:59");
+    sandbox.json(&["full-rebuild", "--json"]);
+    assert_eq!(
+        checkpoint(&sandbox)["write_date"],
+        json!("2026-11-02 09:00:00")
+    );
+
+    odoo.set_clock("2026-12-04 10:00:00");
+    odoo.update_lead(3, json!({"name": "Pricing for 30 desks"}));
+    let report = sandbox.json(&["sync-new", "--json"]);
+    assert_eq!(
+        report["checkpoint"],
+        json!({"write_date": "2026-12-04 10:00:00", "id": 3})
+    );
+}
+
+#[test]
 fn shared_write_date_is_read_in_full() {
     let odoo = OdooStandIn::start(StandInConfig::default());
     let mut sandbox = Sandbox::for_odoo_on_backend(&odoo);
@@ -388,6 +408,23 @@ fn orphaned_point_is_pruned() {
     assert_eq!(report["deleted"], json!(1));
     let status = sandbox.json(&["status", "--json"]);
     assert_eq!(status["index"]["points"], json!(38));
+}
+
+#[test]
+fn odoo_listing_no_leads_prunes_nothing() {
+    let odoo = OdooStandIn::start(StandInConfig::default());
+    let sandbox = Sandbox::for_odoo_on_backend(&odoo);
+    sandbox.json(&["full-rebuild", "--json"]);
+    // Record rules that hide every lead from the user look, over RPC, like an empty CRM.
+    for id in odoo.lead_ids() {
+        odoo.set_hidden(id, true);
+    }
+
+    let run = sandbox.run(&["sync-new", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was pruned"), "{}", run.stderr);
+    let status = sandbox.json(&["status", "--json"]);
+    assert_eq!(status["index"]["points"], json!(39));
 }
 
 #[test]

@@ -472,10 +472,22 @@ async fn prune_and_repair<S: IndexStore>(
         None => HashSet::new(),
     };
     let (missing, orphaned) = compare_ids(&ctx.odoo, &indexed, ctx.archived).await?;
+    if missing.is_empty() && !indexed.is_empty() && orphaned.len() == indexed.len() {
+        // An Odoo that lists no lead at all, while the index has some, is more likely broken
+        // (or the user's access to leads was taken away) than emptied: keep the index.
+        tracing::warn!(
+            indexed = indexed.len(),
+            "Odoo listed no leads that belong in the index, so nothing was pruned; run \
+             `crm-vec full-rebuild` if every lead really is gone"
+        );
+        return Ok(());
+    }
     let removed: HashSet<u64> = run.changes.remove.iter().copied().collect();
+    // A lead this run has just read and written is not pruned on the word of the id list: the
+    // two answers disagree, and the next run settles it.
     let orphaned: Vec<u64> = orphaned
         .into_iter()
-        .filter(|id| !removed.contains(id))
+        .filter(|id| !removed.contains(id) && !run.applied.contains(id))
         .collect();
     let missing: Vec<u64> = missing
         .into_iter()

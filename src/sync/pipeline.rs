@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
@@ -334,14 +334,24 @@ fn spawn_page_reader(
     (receiver, handle)
 }
 
+/// How far ahead of this machine's clock a lead's write_date may be and still move the
+/// checkpoint, in seconds.
+const FUTURE_WRITE_TOLERANCE_S: i64 = 86_400;
+
 /// Finds the newest `(write_date, id)` in Odoo: the checkpoint a rebuild starts from, and the
 /// latest checkpoint an incremental run may reach.
 pub(super) async fn newest_write(odoo: &OdooClient) -> Result<Option<Checkpoint>> {
     let fields = vec!["id".to_string(), "write_date".to_string()];
+    // A write_date more than a day ahead of this machine's clock (a server clock set wrong, a
+    // bad import) would put the checkpoint past every later change, so it does not count.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64);
+    let latest_believable = super::format_unix(now + FUTURE_WRITE_TOLERANCE_S, ' ', "");
     let newest = odoo
         .search_read(
             "crm.lead",
-            json!([]),
+            json!([["write_date", "<=", latest_believable]]),
             &fields,
             Some("write_date desc, id desc"),
             Some(1),
@@ -651,6 +661,21 @@ pub async fn sync_records<S: IndexStore>(
         .read("crm.lead", &ids, &fields)
         .await
         .context("could not read the leads from Odoo")?;
+    // A record with an id that was not asked for would overwrite another lead's point, and
+    // the lead asked for would look deleted: such an answer changes nothing.
+    let requested: HashSet<u64> = ids.iter().copied().collect();
+    let mut seen = HashSet::new();
+    if let Some(record) = records.iter().find(|record| {
+        let id = record.get("id").and_then(Value::as_u64);
+        !id.is_some_and(|id| requested.contains(&id) && seen.insert(id))
+    }) {
+        bail!(
+            "Odoo answered a read of {} lead(s) with a record of id {}, which was not asked \
+             for or came twice; nothing was changed",
+            ids.len(),
+            record.get("id").cloned().unwrap_or(Value::Null)
+        );
+    }
     summary.fetched = records.len() as u64;
     let lookups = ctx.lookups().await?;
     let applied = apply_in_place(
