@@ -150,18 +150,18 @@ fn init_logging(args: &crm_vec::cli::GlobalArgs, output: &Output, runs_listener:
 /// Prints an error once: `error:` with the outermost message, `caused by:` for each source
 /// that adds something, and a `hint:` when a known fix exists.
 fn render_error(err: &anyhow::Error) {
-    eprintln!("error: {err}");
+    eprintln!("error: {}", crm_vec::output::printable(&err.to_string()));
     let mut previous = err.to_string();
     for cause in err.chain().skip(1) {
         let text = cause.to_string();
         // Wrapped errors often repeat their source in their own message.
         if !previous.contains(&text) {
-            eprintln!("caused by: {text}");
+            eprintln!("caused by: {}", crm_vec::output::printable(&text));
         }
         previous = text;
     }
     if let Some(hint) = crm_vec::commands::hint_for(err) {
-        eprintln!("hint: {hint}");
+        eprintln!("hint: {}", crm_vec::output::printable(&hint));
     }
 }
 

@@ -138,6 +138,23 @@ impl Reporter for BarReporter {
     }
 }
 
+/// Makes text from a peer (an Odoo error, an embedding endpoint's body) safe to print on a
+/// terminal: control characters are shown escaped, so that they cannot move the cursor or
+/// change the title, and each further line is indented, so that none can pass for a line of
+/// crm-vec's own such as `error: …`.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\n  "),
+            '\t' => out.push('\t'),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Formats an amount for a table: rounded to cents, thousands separated, no decimals for whole
 /// numbers.
 pub fn format_amount(amount: f64) -> String {
@@ -164,6 +181,13 @@ pub fn format_amount(amount: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_escapes_terminal_controls() {
+        assert_eq!(printable("a\x1b[2Jb\x07"), "a\\u{1b}[2Jb\\u{7}");
+        assert_eq!(printable("x\r\nerror: fake"), "x\\u{d}\n  error: fake");
+        assert_eq!(printable("tab\tand ünïcode"), "tab\tand ünïcode");
+    }
 
     #[test]
     fn amounts_are_grouped() {

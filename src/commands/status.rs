@@ -28,7 +28,8 @@ pub async fn run(ctx: &Invocation, args: StatusArgs) -> Result<ExitCode> {
     if args.check && problems > 0 {
         // Printed like any other error, and also under --quiet.
         for problem in report["problems"].as_array().into_iter().flatten() {
-            eprintln!("error: {}", problem.as_str().unwrap_or_default());
+            let problem = problem.as_str().unwrap_or_default();
+            eprintln!("error: {}", crate::output::printable(problem));
         }
         return Ok(ExitCode::from(1));
     }

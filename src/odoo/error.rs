@@ -279,6 +279,15 @@ impl ErrorContext {
             };
             return OdooError::Http { status, detail };
         }
+        // A server that declares JSON and sends something unreadable is more likely a
+        // cut-off answer or a bad record than another kind of server.
+        if (200..300).contains(&status) && media_type.contains("json") {
+            if let Err(err) = serde_json::from_str::<serde_json::Value>(&raw.body) {
+                return OdooError::InvalidResponse(format!(
+                    "{request} on {url} answered JSON that could not be read ({err})"
+                ));
+            }
+        }
         self.not_odoo(format!("{request} answered HTTP {status} ({media_type})"))
     }
 }
@@ -495,6 +504,24 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "POST /jsonrpc on http://127.0.0.1:8069 answered HTTP 502 (text/html): 502 Bad Gateway"
+        );
+    }
+
+    #[test]
+    fn cut_off_json_is_unreadable_not_foreign() {
+        let answer = raw(
+            200,
+            "application/json",
+            r#"{"jsonrpc": "2.0", "id": 1, "resul"#,
+        );
+        let error = context().foreign_response("POST /jsonrpc", &answer);
+        assert!(matches!(error, OdooError::InvalidResponse(_)), "{error}");
+        assert!(
+            error.to_string().starts_with(
+                "unexpected response from Odoo: POST /jsonrpc on http://127.0.0.1:8069 answered \
+                 JSON that could not be read (EOF while parsing"
+            ),
+            "{error}"
         );
     }
 
