@@ -1185,7 +1185,7 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// The message `read_dotenv` gives for a file with this content.
+    /// Returns the message `read_dotenv` gives for a file with this content.
     fn dotenv_error(name: &str, content: &[u8]) -> String {
         let dir = std::env::temp_dir().join(format!("crm-vec-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

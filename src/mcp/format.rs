@@ -68,7 +68,7 @@ fn hit_json(hit: &SearchHit, links: &LeadLinks) -> Value {
     })
 }
 
-/// Longest query quoted back in the text, in characters: the text is sized for a model's
+/// Maximum length of the query quoted back in the text, in characters: the text is sized for a model's
 /// context, and a pasted document as the query would fill it.
 const MAX_QUOTED_QUERY_CHARS: usize = 200;
 

@@ -493,7 +493,7 @@ fn add_summary(total: &mut Summary, part: &Summary) {
     total.failed += part.failed;
 }
 
-/// The text of a panic payload, as `panic!` builds it.
+/// Returns the text of a panic payload, as `panic!` builds it.
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
     if let Some(text) = payload.downcast_ref::<&str>() {
         text

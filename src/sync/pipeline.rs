@@ -662,7 +662,7 @@ pub async fn sync_records<S: IndexStore>(
         .await
         .context("could not read the leads from Odoo")?;
     // A record with an id that was not asked for would overwrite another lead's point, and
-    // the lead asked for would look deleted: such an answer changes nothing.
+    // the lead asked for would look deleted, so such a result changes nothing.
     let requested: HashSet<u64> = ids.iter().copied().collect();
     let mut seen = HashSet::new();
     if let Some(record) = records.iter().find(|record| {
@@ -864,7 +864,7 @@ fn dedup(ids: &[u64]) -> Vec<u64> {
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
 }
 
-/// The position of each id's first occurrence, for sorting results in request order.
+/// Maps each id to the position of its first occurrence, for sorting results in request order.
 pub(crate) fn first_positions(ids: &[u64]) -> HashMap<u64, usize> {
     let mut positions = HashMap::with_capacity(ids.len());
     for (position, id) in ids.iter().enumerate() {
