@@ -268,7 +268,7 @@ pub fn read_dotenv(path: &Path) -> Result<HashMap<String, String>, SettingsError
 }
 
 /// Describes a `.env` error by line number and variable name. dotenvy's own message quotes
-/// the rest of the file from the bad entry on, which can hold a password or an API key.
+/// the rest of the file from the bad entry on, which can contain a password or an API key.
 fn describe_dotenv_error(path: &Path, err: &dotenvy::Error) -> String {
     let content = std::fs::read(path).unwrap_or_default();
     match err {
@@ -288,13 +288,13 @@ fn describe_dotenv_error(path: &Path, err: &dotenvy::Error) -> String {
                 Some(line) => format!("line {line}"),
                 None => "an entry".to_string(),
             };
-            let what = if name.is_empty() {
+            let variable = if name.is_empty() {
                 String::new()
             } else {
                 format!(" ({name})")
             };
             format!(
-                "invalid syntax at {place}{what}: expected NAME=value, with quotes closed and \
+                "invalid syntax at {place}{variable}: expected NAME=value, with quotes closed and \
                  no unquoted spaces in the value (the value is not shown)"
             )
         }
@@ -362,7 +362,7 @@ impl Settings {
             if secret.split(',').all(|part| part.trim().is_empty()) {
                 return Err(SettingsError::Invalid {
                     name: "WEBHOOK_SECRET".to_string(),
-                    message: "it holds only commas or spaces, no secret; set a secret or \
+                    message: "it contains only commas or spaces, no secret; set a secret or \
                               leave it unset"
                         .to_string(),
                 });
@@ -733,21 +733,22 @@ fn validate_http_url(name: &str, url: &str) -> Result<(), SettingsError> {
     let rest = lower
         .strip_prefix("http://")
         .or_else(|| lower.strip_prefix("https://"));
-    // Credentials are masked, so the message never shows a password.
-    let shown = crate::secret::redact_url(&shorten(url));
+    // Credentials are masked before the value is shortened, so that a cut inside them cannot
+    // leave part of a password in the message.
+    let redacted = shorten(&crate::secret::redact_url(url));
     let problem = match rest {
         Some(rest) if !rest.is_empty() && !rest.starts_with('/') => {
             if url.contains(char::is_whitespace) {
                 Some(format!(
-                    "'{shown}' contains whitespace (write a space in a password as %20)"
+                    "'{redacted}' contains whitespace (write a space in a password as %20)"
                 ))
             } else {
                 reqwest::Url::parse(url)
                     .err()
-                    .map(|err| format!("'{shown}' is not a valid URL: {err}"))
+                    .map(|err| format!("'{redacted}' is not a valid URL: {err}"))
             }
         }
-        _ => Some(format!("'{shown}' is not an http:// or https:// URL")),
+        _ => Some(format!("'{redacted}' is not an http:// or https:// URL")),
     };
     match problem {
         None => Ok(()),
@@ -1039,6 +1040,14 @@ mod tests {
         let message = odoo_url_error("http://bob:URL PASS99@127.0.0.1");
         assert!(message.contains("contains whitespace"), "{message}");
         assert!(!message.contains("PASS99"), "{message}");
+    }
+
+    #[test]
+    fn odoo_url_long_password_stays_masked() {
+        let password = "Secret".repeat(12);
+        let message = odoo_url_error(&format!("http://bob:{password}@odoo example.com"));
+        assert!(message.contains("contains whitespace"), "{message}");
+        assert!(!message.contains("SecretSecret"), "{message}");
     }
 
     #[test]

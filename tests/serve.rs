@@ -642,7 +642,7 @@ fn unusable_host_or_secret_exits_two() {
     assert!(
         blank_secret
             .stderr
-            .contains("invalid value for WEBHOOK_SECRET: it holds only commas or spaces"),
+            .contains("invalid value for WEBHOOK_SECRET: it contains only commas or spaces"),
         "{}",
         blank_secret.stderr
     );
