@@ -279,8 +279,8 @@ impl ErrorContext {
             };
             return OdooError::Http { status, detail };
         }
-        // A server that declares JSON and sends something unreadable is more likely a
-        // cut-off answer or a bad record than another kind of server.
+        // A server that declares JSON and sends something unparseable is more likely a cut-off
+        // response or a bad record than another kind of server.
         if (200..300).contains(&status) && media_type.contains("json") {
             if let Err(err) = serde_json::from_str::<serde_json::Value>(&raw.body) {
                 return OdooError::InvalidResponse(format!(

@@ -270,16 +270,14 @@ pub fn parse_event(body: &[u8]) -> Result<Event, Rejection> {
                 "ids must be a list of 1 to {MAX_IDS} lead ids, not {ids}"
             )));
         };
-        let mut ids = list
+        let ids = list
             .iter()
             .enumerate()
             .map(|(at, id)| lead_id(&format!("ids[{at}]"), id))
             .collect::<Result<Vec<u64>, String>>()
             .map_err(reject)?;
         // One event per lead: repeats would only be merged in the queue.
-        let mut seen = std::collections::HashSet::new();
-        ids.retain(|id| seen.insert(*id));
-        (ids, true)
+        (crate::sync::dedup(&ids), true)
     } else {
         return Err(reject(
             "no lead id: send it as _id (as Odoo does), id or ids".to_string(),

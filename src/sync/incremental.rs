@@ -472,9 +472,11 @@ async fn prune_and_repair<S: IndexStore>(
         None => HashSet::new(),
     };
     let (missing, orphaned) = compare_ids(&ctx.odoo, &indexed, ctx.archived).await?;
-    if missing.is_empty() && !indexed.is_empty() && orphaned.len() == indexed.len() {
-        // An Odoo that lists no lead at all, while the index has some, is more likely broken
-        // (or the user's access to leads was taken away) than emptied: keep the index.
+    // Nothing missing and every indexed point orphaned means that Odoo listed no lead at all.
+    let odoo_lists_none = missing.is_empty() && orphaned.len() == indexed.len();
+    if odoo_lists_none && !indexed.is_empty() {
+        // With points in the index, Odoo is more likely broken, or the user lost access to
+        // leads, than emptied, so the index is kept.
         tracing::warn!(
             indexed = indexed.len(),
             "Odoo listed no leads that belong in the index, so nothing was pruned; run \
@@ -483,8 +485,8 @@ async fn prune_and_repair<S: IndexStore>(
         return Ok(());
     }
     let removed: HashSet<u64> = run.changes.remove.iter().copied().collect();
-    // A lead this run has just read and written is not pruned on the word of the id list: the
-    // two answers disagree, and the next run settles it.
+    // A lead this run has just read and written is not pruned because the id list leaves it
+    // out: the two results disagree, and the next run settles it.
     let orphaned: Vec<u64> = orphaned
         .into_iter()
         .filter(|id| !removed.contains(id) && !run.applied.contains(id))

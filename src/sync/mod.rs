@@ -27,7 +27,7 @@ use crate::settings::ArchivePolicy;
 
 pub use document::{build_document, Document, Lookups};
 pub use incremental::{sync_new, SyncNewOptions, SyncNewReport};
-pub(crate) use pipeline::first_positions;
+pub(crate) use pipeline::{dedup, first_positions};
 pub use pipeline::{delete_records, full_rebuild, sync_records, RecordOutcome, RecordStatus};
 pub use progress::{NoProgress, Reporter};
 
@@ -174,22 +174,21 @@ fn describe(value: Option<&str>) -> &str {
     value.unwrap_or("none")
 }
 
+/// Returns the current time in Unix seconds (0 on a clock set before 1970).
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
 /// The current time in RFC 3339, UTC, to the second.
 pub fn now_rfc3339() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format_unix(now as i64, 'T', "Z")
+    format_unix(unix_now(), 'T', "Z")
 }
 
 /// The current time in Odoo's `YYYY-MM-DD HH:MM:SS` (UTC).
 pub fn now_odoo() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format_unix(now as i64, ' ', "")
+    format_unix(unix_now(), ' ', "")
 }
 
 /// Formats Unix seconds as `YYYY-MM-DD{sep}HH:MM:SS{suffix}` in UTC.

@@ -344,10 +344,8 @@ pub(super) async fn newest_write(odoo: &OdooClient) -> Result<Option<Checkpoint>
     let fields = vec!["id".to_string(), "write_date".to_string()];
     // A write_date more than a day ahead of this machine's clock (a server clock set wrong, a
     // bad import) would put the checkpoint past every later change, so it does not count.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64);
-    let latest_believable = super::format_unix(now + FUTURE_WRITE_TOLERANCE_S, ' ', "");
+    let latest_believable =
+        super::format_unix(super::unix_now() + FUTURE_WRITE_TOLERANCE_S, ' ', "");
     let newest = odoo
         .search_read(
             "crm.lead",
@@ -661,8 +659,8 @@ pub async fn sync_records<S: IndexStore>(
         .read("crm.lead", &ids, &fields)
         .await
         .context("could not read the leads from Odoo")?;
-    // A record with an id that was not asked for would overwrite another lead's point, and
-    // the lead asked for would look deleted, so such a result changes nothing.
+    // A record with an id that was not requested would overwrite another lead's point, and
+    // the requested lead would look deleted, so such a result changes nothing.
     let requested: HashSet<u64> = ids.iter().copied().collect();
     let mut seen = HashSet::new();
     if let Some(record) = records.iter().find(|record| {
@@ -670,8 +668,8 @@ pub async fn sync_records<S: IndexStore>(
         !id.is_some_and(|id| requested.contains(&id) && seen.insert(id))
     }) {
         bail!(
-            "Odoo answered a read of {} lead(s) with a record of id {}, which was not asked \
-             for or came twice; nothing was changed",
+            "Odoo returned a record of id {1} for a read of {0} lead(s), which was not \
+             requested or came twice; nothing was changed",
             ids.len(),
             record.get("id").cloned().unwrap_or(Value::Null)
         );
@@ -859,7 +857,8 @@ pub async fn delete_records<S: IndexStore>(
     Ok((summary, outcomes))
 }
 
-fn dedup(ids: &[u64]) -> Vec<u64> {
+/// Returns `ids` without repeats, in the order of their first occurrence.
+pub(crate) fn dedup(ids: &[u64]) -> Vec<u64> {
     let mut seen = HashSet::new();
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
 }
