@@ -54,14 +54,14 @@ pub async fn run(command: Command, ctx: Invocation) -> Result<ExitCode> {
 }
 
 impl Invocation {
-    /// Where this command's work runs: in the process that owns the embedded index, when one
-    /// runs, else on the index (or the Qdrant server) opened here. See [`crate::owner`].
+    /// Decides where this command's work runs: in the process that owns the embedded index,
+    /// when one runs, else on the index (or the Qdrant server) opened here. See [`crate::owner`].
     pub async fn route(&self) -> Result<Route> {
         Route::for_command(self).await
     }
 
-    /// How a write of this command runs: `progress` on a terminal, and the wait for the
-    /// index that `--lock-timeout` allows.
+    /// Describes how a write of this command runs: `progress` on a terminal, and the wait for
+    /// the index that `--lock-timeout` allows.
     pub fn call(&self, progress: Option<&str>) -> Call {
         let reporter = match progress {
             Some(verb) => self.output.reporter(verb),
@@ -82,7 +82,7 @@ impl Invocation {
     }
 }
 
-/// The dense embedding provider these settings configure, if any.
+/// Creates the dense embedding provider these settings configure, if any.
 pub fn provider_for(settings: &Settings) -> Result<Option<Provider>> {
     Ok(match &settings.embeddings {
         EmbeddingSettings::None => None,

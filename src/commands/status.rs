@@ -110,14 +110,14 @@ pub async fn report_with<S: IndexStore>(
     }))
 }
 
-/// The queue's counts and its `failed_events` list, as `/webhook/status` reports them.
+/// Builds the queue's counts and its `failed_events` list, as `/webhook/status` reports them.
 fn queue_json(queue: &QueueReport) -> Value {
     let mut value = queue.to_json();
     value["failed_events"] = json!(queue.failed_events);
     value
 }
 
-/// The problem that failed webhook events make, if there are any.
+/// Describes the problem that failed webhook events make, if there are any.
 fn failed_events_problem(queue: &QueueReport) -> Option<String> {
     let ids: Vec<String> = queue
         .failed_events
@@ -349,7 +349,8 @@ fn print_table(ctx: &Invocation, report: &Value) -> Result<()> {
     Ok(())
 }
 
-/// The rows of the webhook queue, when a listener has one, and one per failed event.
+/// Builds the table rows of the webhook queue, when a listener has one, and one per failed
+/// event.
 fn queue_rows(queue: &Value) -> Vec<(&'static str, String)> {
     if queue.is_null() {
         return Vec::new();

@@ -17,7 +17,7 @@ use crate::owner::host::IndexHost;
 use crate::owner::server::OwnerSocket;
 use crate::owner::{find_or_open, Found, Route};
 
-/// How the tools reach the index.
+/// The tools' access to the index: through its owner, or through a host in this process.
 pub struct IndexAccess {
     invocation: Invocation,
     /// Set once this process owns the index.
@@ -50,12 +50,12 @@ impl IndexAccess {
         }
     }
 
-    /// The host, when this process owns the index.
+    /// Returns the host, when this process owns the index.
     pub fn host(&self) -> Option<&Arc<IndexHost>> {
         self.host.get()
     }
 
-    /// Where the next operation runs.
+    /// Decides where the next operation runs.
     pub async fn route(&self) -> Result<Route> {
         if let Some(host) = self.host.get() {
             return Ok(Route::Local(Arc::clone(host)));

@@ -44,7 +44,7 @@ pub struct Call {
 }
 
 impl Call {
-    /// A call that waits for the write lock up to the `--lock-timeout` of `settings`.
+    /// Creates a call that waits for the write lock up to the `--lock-timeout` of `settings`.
     pub fn new(reporter: Arc<dyn Reporter>, settings: &Settings) -> Call {
         Call {
             reporter,
@@ -52,7 +52,7 @@ impl Call {
         }
     }
 
-    /// A call with no progress that waits for the write lock as long as it takes.
+    /// Creates a call with no progress that waits for the write lock as long as it takes.
     pub fn unbounded() -> Call {
         Call {
             reporter: Arc::new(NoProgress),
@@ -88,10 +88,10 @@ pub struct IndexHost {
     /// Connected on first use, and forgotten after a failure so that the next use reconnects.
     odoo: Mutex<Option<OdooClient>>,
     writes: Mutex<()>,
-    /// What holds `writes`, and since when, for [`HostError::Busy`].
+    /// The name of the write that has `writes`, and its start, for [`HostError::Busy`].
     writing: std::sync::Mutex<Option<(String, Instant)>>,
-    /// The webhook listener running on this host, if any. Weak, because the listener holds
-    /// the host.
+    /// The webhook listener running on this host, if any. Weak, because the listener owns an
+    /// `Arc` of the host.
     listener: OnceLock<Weak<Processor>>,
 }
 
@@ -108,7 +108,7 @@ impl Drop for WriteGuard<'_> {
 }
 
 impl IndexHost {
-    /// A host on a store this process has opened.
+    /// Creates a host on a store this process has opened.
     pub fn new(invocation: Invocation, store: AnyStore) -> IndexHost {
         IndexHost {
             invocation,
@@ -130,7 +130,7 @@ impl IndexHost {
         &self.store
     }
 
-    /// The embedding provider of this host's settings, created on first use.
+    /// Returns the embedding provider of this host's settings, created on first use.
     pub async fn provider(&self) -> Result<Option<Provider>> {
         let provider = self
             .provider
@@ -265,7 +265,7 @@ impl IndexHost {
         .await
     }
 
-    /// The `status --json` document.
+    /// Builds the `status --json` document.
     pub async fn status(&self, deep: bool, max_lag_s: u64) -> Result<Value> {
         let queue = self.queue_report().await;
         crate::commands::status::report_with(
@@ -278,8 +278,8 @@ impl IndexHost {
         .await
     }
 
-    /// The webhook queue: this host's listener's; with a Qdrant server, that of the listener
-    /// another process runs; else the queue file a listener left, if any.
+    /// Reports the webhook queue of this host's listener. With a Qdrant server it reports the
+    /// queue of a listener in another process, and otherwise the queue file a listener left.
     pub async fn queue_report(&self) -> Option<QueueReport> {
         if let Some(listener) = self.listener() {
             return Some(listener.queue.report());
@@ -314,7 +314,7 @@ impl IndexHost {
     }
 
     /// Runs an incremental sync. After a run that wrote, the listener's failed events are
-    /// queued again: Odoo answered, so they may succeed now.
+    /// queued again, because Odoo responded and so they may succeed now.
     pub async fn sync_new(&self, options: &SyncNewOptions, call: &Call) -> Result<SyncNewReport> {
         let report = {
             let _writing = self.write_lock("a sync-new", call.write_wait()).await?;
@@ -349,8 +349,8 @@ impl IndexHost {
     }
 }
 
-/// The report of the queue file in the collection directory, when a listener left one and
-/// none has it open.
+/// Reads the queue file in the collection directory, when a listener left one and no
+/// process has it open.
 async fn read_queue_file(settings: &Settings) -> Option<QueueReport> {
     let path = settings
         .data_dir
@@ -418,7 +418,7 @@ mod tests {
         Invocation { settings, output }
     }
 
-    /// A host on an empty embedded index in a directory of its own.
+    /// Creates a host on an empty embedded index in a directory of its own.
     fn host(name: &str) -> (DataDir, IndexHost) {
         let (dir, settings) = settings(name, &[]);
         let store =
@@ -429,7 +429,7 @@ mod tests {
         )
     }
 
-    /// A host on a Qdrant server that is never contacted.
+    /// Creates a host on a Qdrant server that is never contacted.
     fn server_host(settings: &Settings) -> IndexHost {
         let qdrant = settings.qdrant().unwrap().unwrap();
         let store = crate::index::server::ServerStore::open(qdrant, &settings.collection).unwrap();

@@ -59,7 +59,7 @@ const OWNER_BIND_GRACE: Duration = Duration::from_millis(500);
 /// Interval between two attempts to open a locked index.
 const LOCK_POLL: Duration = Duration::from_millis(100);
 
-/// The owner socket of the index these settings name.
+/// Returns the path of the owner socket of the index these settings name.
 pub fn socket_path(settings: &Settings) -> PathBuf {
     settings
         .data_dir
@@ -174,7 +174,7 @@ pub enum Route {
 }
 
 impl Route {
-    /// The route of a command: its owner, or a host on the index opened here.
+    /// Finds the route of a command: its owner, or a host on the index opened here.
     pub async fn for_command(invocation: &Invocation) -> Result<Route> {
         Ok(match find_or_open(&invocation.settings).await? {
             Found::Owner(owner) => Route::Owner(owner),

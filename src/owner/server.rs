@@ -34,7 +34,7 @@ pub struct OwnerSocket {
 }
 
 impl OwnerSocket {
-    /// Whether the owner of `host` binds a socket. It always does for an embedded index,
+    /// Returns whether the owner of `host` binds a socket. It always does for an embedded index,
     /// because the lock keeps other processes out. On a Qdrant server it does only with a
     /// listener, whose queue file other processes cannot open while it runs.
     pub fn needed(host: &IndexHost) -> bool {

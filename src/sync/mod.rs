@@ -204,7 +204,7 @@ pub fn format_unix(seconds: i64, separator: char, suffix: &str) -> String {
     )
 }
 
-/// The number of days in a month of the proleptic Gregorian calendar.
+/// Returns the number of days in a month of the proleptic Gregorian calendar.
 fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,

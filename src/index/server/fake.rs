@@ -23,7 +23,7 @@ use qdrant_client::qdrant::{
 };
 use tonic::{Code, Request, Response, Status};
 
-/// How the fake responds, and the requests it received.
+/// The fake's planned responses, and the requests it received.
 #[derive(Debug, Default)]
 pub(super) struct Script {
     /// Version the health check returns.
